@@ -65,6 +65,14 @@
     X(ELBS_LENGTH, 203, "LBS: field lengths do not match the frame")                           \
     X(ELBS_AUTH_TYPE, 204, "LBS: no supported auth type")                                      \
     X(ELBS_FIELD, 205, "LBS: field has an invalid length or value")                            \
+    X(ELBS_SUBSERIAL, 206, "LBS: subserial is empty, too long or contains NUL")                \
+    X(ELBS_DEVID_LEN, 207, "LBS: devid length is not 32")                                      \
+    X(ELBS_SESSION_KEY_LEN, 208, "LBS: session key length is not 16")                          \
+    X(ELBS_SIGN_LEN, 209, "LBS: sign is not exactly 48 bytes")                                 \
+    X(ELBS_CIPHERTEXT_LEN, 210, "LBS: ciphertext has the wrong length")                        \
+    X(ELBS_VAR_HEADER, 211, "LBS: malformed variable header")                                  \
+    X(ELBS_SIGN, 212, "LBS: sign does not match")                                              \
+    X(ELBS_RANDOM, 213, "LBS: random challenge does not match")                                \
                                                                                                \
     X(ELBS_RESULT_SIGN, 301, "LBS result 1: share-key check failed (wrong verification code)") \
     X(ELBS_RESULT_ORDER, 302, "LBS result 2: wrong message order")                             \
