@@ -123,6 +123,10 @@
     X(EMODEL_VALIDATION, 702, "model: value does not match the model")                         \
                                                                                                \
     X(ESERVER, 800, "server: internal error")                                                  \
+    X(ESTORE_SCHEMA, 801, "store: database schema is newer than this program")                 \
+    X(ESTORE_BACKEND, 802, "store: unknown store backend")                                     \
+    X(ESTORE_BUSY, 803, "store: database is locked, try again later")                          \
+    X(ESERVICE_UNKNOWN, 804, "server: service not available in this build")                    \
                                                                                                \
     X(EDEVICE, 900, "device: internal error")
 
