@@ -128,6 +128,10 @@
     X(ESTORE_BUSY, 803, "store: database is locked, try again later")                          \
     X(ESERVICE_UNKNOWN, 804, "server: service not available in this build")                    \
                                                                                                \
+    X(EHTTP_LISTEN, 850, "HTTP: cannot listen on the configured address")                      \
+    X(EHTTP_TLS, 851, "HTTP: TLS certificate, key or handshake failed")                        \
+    X(EHTTP_MULTIPART, 852, "HTTP: malformed multipart/form-data body")                        \
+                                                                                               \
     X(EDEVICE, 900, "device: internal error")
 
 /** Error codes of every OSAP library. 0 is success. */
