@@ -2,9 +2,10 @@
  * CBC-EZ (spec 2.7): AES-128-CBC with the constant IV "01234567" || 0^8 and
  * PKCS#7 padding that is always added (1..16 bytes).
  *
- * The padding is applied and checked here, with OpenSSL's own padding off, so
- * that the error says what was wrong (length or padding), buffers need no slack
- * and a message can be encrypted or decrypted in place.
+ * Encryption uses OpenSSL's padding, which is exactly PKCS#7. Decryption runs
+ * with padding off and checks it here, in constant time, so that the error says
+ * what was wrong (length or padding), the output needs no slack and a message
+ * can be decrypted in place.
  */
 #include "crypto_internal.h"
 
@@ -14,17 +15,13 @@
 
 #define CBC_BLOCK 16
 
-static EVP_CIPHER_CTX *cbc_ctx(const uint8_t *key, int enc)
+static EVP_CIPHER_CTX *cbc_ctx(enum osap__crypto_ctx_kind kind, const uint8_t *key)
 {
-    const struct osap__crypto_algs *a = osap__crypto_algs();
-    EVP_CIPHER_CTX *ctx;
+    EVP_CIPHER_CTX *ctx = osap__crypto_thread_ctx(kind);
 
-    if (!a) return NULL;
-    ctx = osap__crypto_thread_ctx(a->aes128_cbc);
     if (!ctx) return NULL;
-    if (!EVP_CipherInit_ex2(ctx, NULL, key, (const uint8_t *)OSAP_CBC_EZ_IV, enc, NULL))
-        return NULL;
-    if (!EVP_CIPHER_CTX_set_padding(ctx, 0)) return NULL;
+    /* Cipher, direction and padding stay; only the key and the IV are set. */
+    if (!EVP_CipherInit_ex2(ctx, NULL, key, (const uint8_t *)OSAP_CBC_EZ_IV, -1, NULL)) return NULL;
     return ctx;
 }
 
@@ -38,31 +35,25 @@ osap_err osap_cbc_ez_encrypt(const uint8_t key[OSAP_AES_KEY_LEN], const uint8_t 
                              uint8_t *ct, size_t ct_cap, size_t *ct_len)
 {
     EVP_CIPHER_CTX *ctx;
-    uint8_t last[CBC_BLOCK];
-    size_t need = osap_cbc_ez_len(len), full, rem;
-    int outl = 0;
-    osap_err err = OSAP_ECRYPTO;
+    size_t need = osap_cbc_ez_len(len);
+    int n1 = 0, n2 = 0;
 
     if (!key || !ct || !ct_len || (len && !pt)) return OSAP_EINVAL;
     if (need == 0 || need > INT_MAX) return OSAP_ETOOBIG;
     if (ct_cap < need) return OSAP_EBUFSIZE;
 
-    full = len - len % CBC_BLOCK;
-    rem = len - full;
-    if (rem) memcpy(last, pt + full, rem);
-    memset(last + rem, (int)(CBC_BLOCK - rem), CBC_BLOCK - rem);
-
-    ctx = cbc_ctx(key, 1);
-    if (!ctx) goto out;
-    if (full && (!EVP_EncryptUpdate(ctx, ct, &outl, pt, (int)full) || (size_t)outl != full))
-        goto out;
-    if (!EVP_EncryptUpdate(ctx, ct + full, &outl, last, CBC_BLOCK) || outl != CBC_BLOCK) goto out;
+    ctx = cbc_ctx(OSAP__CTX_CBC_ENCRYPT, key);
+    if (!ctx) goto fail;
+    /* Update writes the whole blocks (at most len bytes, in place is fine) and
+     * Final the last block with the padding. */
+    if (len && !EVP_EncryptUpdate(ctx, ct, &n1, pt, (int)len)) goto fail;
+    if (!EVP_EncryptFinal_ex(ctx, ct + n1, &n2)) goto fail;
+    if ((size_t)n1 + (size_t)n2 != need) goto fail;
     *ct_len = need;
-    err = OSAP_OK;
-out:
-    osap_cleanse(last, sizeof(last));
-    if (err) ERR_clear_error();
-    return err;
+    return OSAP_OK;
+fail:
+    ERR_clear_error();
+    return OSAP_ECRYPTO;
 }
 
 osap_err osap_cbc_ez_decrypt(const uint8_t key[OSAP_AES_KEY_LEN], const uint8_t *ct, size_t len,
@@ -77,7 +68,7 @@ osap_err osap_cbc_ez_decrypt(const uint8_t key[OSAP_AES_KEY_LEN], const uint8_t 
     if (len > INT_MAX) return OSAP_ETOOBIG;
     if (pt_cap < len) return OSAP_EBUFSIZE;
 
-    ctx = cbc_ctx(key, 0);
+    ctx = cbc_ctx(OSAP__CTX_CBC_DECRYPT, key);
     if (!ctx) goto fail;
     if (!EVP_DecryptUpdate(ctx, pt, &outl, ct, (int)len) || (size_t)outl != len) goto fail;
 

@@ -10,11 +10,8 @@
 
 static EVP_CIPHER_CTX *gcm_ctx(const uint8_t *key, int enc)
 {
-    const struct osap__crypto_algs *a = osap__crypto_algs();
-    EVP_CIPHER_CTX *ctx;
+    EVP_CIPHER_CTX *ctx = osap__crypto_thread_ctx(OSAP__CTX_GCM);
 
-    if (!a) return NULL;
-    ctx = osap__crypto_thread_ctx(a->aes128_gcm);
     if (!ctx) return NULL;
     /* The context already holds the cipher: only the key and the nonce change. */
     if (!EVP_CipherInit_ex2(ctx, NULL, key, (const uint8_t *)OSAP_GCM_EZ_NONCE, enc, NULL))

@@ -30,10 +30,19 @@ struct osap__crypto_algs {
 /** The algorithm table, or NULL when OpenSSL could not provide an algorithm. */
 const struct osap__crypto_algs *osap__crypto_algs(void);
 
-/** The calling thread's reusable context for @p cipher (already initialised with
- *  that cipher, no key), or NULL when it cannot be created. Valid until the
- *  thread exits; never free it. */
-EVP_CIPHER_CTX *osap__crypto_thread_ctx(const EVP_CIPHER *cipher);
+/** The per-thread reusable cipher contexts. */
+enum osap__crypto_ctx_kind {
+    OSAP__CTX_CBC_ENCRYPT, /* AES-128-CBC, encrypt, OpenSSL's PKCS#7 padding on */
+    OSAP__CTX_CBC_DECRYPT, /* AES-128-CBC, decrypt, padding off (checked by the caller) */
+    OSAP__CTX_GCM,         /* AES-128-GCM, either direction */
+    OSAP__CTX_COUNT
+};
+
+/** The calling thread's context of @p kind, set up with its cipher, direction and
+ *  padding but no key, or NULL when it cannot be created. A call re-keys it with
+ *  EVP_CipherInit_ex2(ctx, NULL, key, iv, -1 or the direction, NULL). Valid until
+ *  the thread exits; never free it. */
+EVP_CIPHER_CTX *osap__crypto_thread_ctx(enum osap__crypto_ctx_kind kind);
 
 /** Drop the error entries OpenSSL queued for the calling thread. */
 void osap__crypto_clear_errors(void);

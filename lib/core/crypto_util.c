@@ -18,8 +18,7 @@ static pthread_once_t algs_once = PTHREAD_ONCE_INIT;
 
 /* Per-thread cipher contexts, freed by the key destructor when the thread exits. */
 struct thread_ctxs {
-    EVP_CIPHER_CTX *cbc;
-    EVP_CIPHER_CTX *gcm;
+    EVP_CIPHER_CTX *ctx[OSAP__CTX_COUNT];
     int registered;
 };
 
@@ -30,10 +29,10 @@ static void thread_ctxs_release(void *p)
 {
     struct thread_ctxs *t = p;
 
-    EVP_CIPHER_CTX_free(t->cbc);
-    EVP_CIPHER_CTX_free(t->gcm);
-    t->cbc = NULL;
-    t->gcm = NULL;
+    for (int i = 0; i < OSAP__CTX_COUNT; i++) {
+        EVP_CIPHER_CTX_free(t->ctx[i]);
+        t->ctx[i] = NULL;
+    }
     t->registered = 0;
 }
 
@@ -65,32 +64,36 @@ const struct osap__crypto_algs *osap__crypto_algs(void)
     return algs_ok ? &algs : NULL;
 }
 
-EVP_CIPHER_CTX *osap__crypto_thread_ctx(const EVP_CIPHER *cipher)
+EVP_CIPHER_CTX *osap__crypto_thread_ctx(enum osap__crypto_ctx_kind kind)
 {
     const struct osap__crypto_algs *a = osap__crypto_algs();
-    EVP_CIPHER_CTX **slot;
+    EVP_CIPHER_CTX *ctx;
+    const EVP_CIPHER *cipher;
+    int enc, padding;
 
+    if ((unsigned)kind >= OSAP__CTX_COUNT) return NULL;
+    ctx = tls_ctxs.ctx[kind];
+    if (ctx) return ctx;
     if (!a) return NULL;
-    if (cipher == a->aes128_cbc)
-        slot = &tls_ctxs.cbc;
-    else if (cipher == a->aes128_gcm)
-        slot = &tls_ctxs.gcm;
-    else
-        return NULL;
-    if (*slot) return *slot;
-
+    switch (kind) {
+    case OSAP__CTX_CBC_ENCRYPT: cipher = a->aes128_cbc, enc = 1, padding = 1; break;
+    case OSAP__CTX_CBC_DECRYPT: cipher = a->aes128_cbc, enc = 0, padding = 0; break;
+    default: cipher = a->aes128_gcm, enc = 1, padding = 0; break;
+    }
     if (!tls_ctxs.registered) {
         if (pthread_setspecific(tls_key, &tls_ctxs) != 0) return NULL;
         tls_ctxs.registered = 1;
     }
-    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    ctx = EVP_CIPHER_CTX_new();
     if (!ctx) return NULL;
-    if (!EVP_CipherInit_ex2(ctx, cipher, NULL, NULL, 1, NULL)) {
+    /* Padding is a property of the context: it survives re-keying. */
+    if (!EVP_CipherInit_ex2(ctx, cipher, NULL, NULL, enc, NULL) ||
+        (kind != OSAP__CTX_GCM && !EVP_CIPHER_CTX_set_padding(ctx, padding))) {
         EVP_CIPHER_CTX_free(ctx);
         ERR_clear_error();
         return NULL;
     }
-    *slot = ctx;
+    tls_ctxs.ctx[kind] = ctx;
     return ctx;
 }
 
