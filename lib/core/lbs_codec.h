@@ -55,4 +55,28 @@ osap_err osap__lbs_begin(struct osap__lbs_wr *w, uint8_t *out, size_t cap, uint8
 /** 1 when @p s (@p len bytes) is a valid subserial: 1..OSAP_SUBSERIAL_MAX, no NUL. */
 int osap__lbs_subserial_ok(const char *s, size_t len);
 
+/* JSON bodies of 0xA and 0xB (lbs_json.c). */
+struct osap_lbs_das_info;
+
+/** {"DevSerial":"<subserial>","Type":"DAS","Mode":<mode>} into @p out (not
+ *  NUL-terminated). OSAP_ENOMEM, OSAP_EBUFSIZE. */
+osap_err osap__lbs_req_json_encode(const char *subserial, uint8_t mode, char *out, size_t cap,
+                                   size_t *len);
+
+/** Check a 0xA request: OSAP_EJSON when it does not parse as an object,
+ *  OSAP_ELBS_FIELD when DevSerial is not the string @p subserial or Type is
+ *  missing, OSAP_EUNSUPPORTED for a Type other than "DAS" (e.g. "STUN"). */
+osap_err osap__lbs_req_json_check(const uint8_t *json, size_t len, const char *subserial,
+                                  size_t subserial_len);
+
+/** {"Type":"DAS","DasInfo":{"Address":..,"Port":..,"UdpPort":..,"Domain":..,
+ *  "ServerID":..}} into @p out (not NUL-terminated). OSAP_ENOMEM, OSAP_EBUFSIZE,
+ *  OSAP_EINVAL for strings that are too long. */
+osap_err osap__lbs_das_json_encode(const struct osap_lbs_das_info *info, char *out, size_t cap,
+                                   size_t *len);
+
+/** Parse a 0xB answer as the device does: all five DasInfo members with their
+ *  JSON types, strings shorter than 64 bytes, ports 0..65535. OSAP_EDAS_JSON. */
+osap_err osap__lbs_das_json_decode(const uint8_t *json, size_t len, struct osap_lbs_das_info *out);
+
 #endif /* OSAP_LBS_CODEC_H */
