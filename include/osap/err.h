@@ -117,6 +117,7 @@
     X(EREG_JSON, 602, "registration JSON: malformed or missing members")                       \
     X(EDEVICE_TOPIC, 603, "device topic: malformed")                                           \
     X(EDAS_JSON, 604, "DAS info JSON: malformed or missing members")                           \
+    X(EDAS_REQUEST_JSON, 605, "DAS request JSON (LBS 0xA): malformed or unexpected members")   \
                                                                                                \
     X(EMODEL_SYNTAX, 700, "model: syntax error")                                               \
     X(EMODEL_SEMANTIC, 701, "model: invalid definition")                                       \

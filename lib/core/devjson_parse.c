@@ -34,7 +34,8 @@ osap_err osap__json_parse(const char *text, size_t len, osap_err syntax_err, cJS
     cJSON *root;
 
     if (!text || len == 0) return syntax_err;
-    if (has_nul_escape(text, len)) return syntax_err;
+    /* A NUL, raw or escaped, would end the C string cJSON hands back. */
+    if (memchr(text, '\0', len) || has_nul_escape(text, len)) return syntax_err;
     root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     if (!root) {
         /* cJSON reports running out of memory like a syntax error. Memory that is
