@@ -58,6 +58,7 @@
     X(EMQTT_NO_TOPICS, 113, "MQTT: SUBSCRIBE or UNSUBSCRIBE without topic filters")            \
     X(EMQTT_RETURN_CODE, 114, "MQTT: invalid return code")                                     \
     X(EMQTT_WILL_TOPIC, 115, "MQTT: invalid will topic")                                       \
+    X(EMQTT_CONNACK_FLAGS, 116, "MQTT: invalid CONNACK acknowledge flags")                     \
                                                                                                \
     X(ELBS_TYPE, 200, "LBS: reserved or unexpected message type")                              \
     X(ELBS_FLAGS, 201, "LBS: invalid first-byte flags")                                        \

@@ -49,6 +49,17 @@
 #define OSAP_MQTT_REMLEN_MAX_BYTES 4
 #define OSAP_MQTT_REMLEN_MAX       268435455u
 
+/* Strings and binary fields carry a two-byte length. */
+#define OSAP_MQTT_STRING_MAX 65535u
+
+/* Highest QoS; SUBSCRIBE requested-QoS bytes have these bits reserved. */
+#define OSAP_MQTT_QOS_MAX           2
+#define OSAP_MQTT_SUB_QOS_RESERVED  0xFC
+
+/* CONNACK acknowledge flags: bit 0 is Session Present, bits 1..7 reserved. */
+#define OSAP_MQTT_CONNACK_SESSION_PRESENT 0x01
+#define OSAP_MQTT_CONNACK_RESERVED        0xFE
+
 /* CONNACK return codes: MQTT 3.1.1 (0..5) and the OSAP device profile (10..12). */
 #define OSAP_CONNACK_ACCEPTED          0
 #define OSAP_CONNACK_BAD_PROTOCOL      1
