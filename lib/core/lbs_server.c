@@ -639,8 +639,7 @@ static void on_data_req(struct osap_lbs_server *s, const struct osap_lbs_frame *
     result = OSAP_LBS_DAS_INFO_ERROR;
     why = s->cb.das_info(s->userdata, s->subserial, &das);
     if (why) goto fail;
-    das.address[OSAP_LBS_DAS_STR_MAX] = das.domain[OSAP_LBS_DAS_STR_MAX] =
-        das.server_id[OSAP_LBS_DAS_STR_MAX] = '\0';
+    /* strings without a NUL in their 64 bytes are refused, not cut */
     why = osap__lbs_das_json_encode(&das, json, sizeof(json), &json_len);
     if (why) goto fail;
     result = OSAP_LBS_ENCRYPT_ERROR;

@@ -1113,6 +1113,18 @@ static void test_data_request_failures(void **state)
         expect_error(&st, rows[i].want);
         osap_lbs_server_free(s);
     }
+    /* a DAS address that does not fit 63 bytes is refused, not cut -> 9 */
+    fx_vectors(&fx);
+    memset(fx.das.address, 'a', sizeof(fx.das.address));
+    s = run_auth(&fx, &d);
+    dev_devid_req(&d, 0);
+    feed(s, &d, &st);
+    dev_on_keys(&d, &st, OSAP_LBS_RESPONSE_DEVID);
+    dev_data_req(&d, d.sk, JSON_OK);
+    feed(s, &d, &st);
+    expect_error(&st, "b0 04 01 01 00 09");
+    assert_int_equal(st.err, OSAP_EINVAL);
+    osap_lbs_server_free(s);
     /* 0xA with a body that is no CBC ciphertext -> 3 */
     fx_vectors(&fx);
     s = run_auth(&fx, &d);
