@@ -123,6 +123,10 @@
     X(EMODEL_SYNTAX, 700, "model: syntax error")                                               \
     X(EMODEL_SEMANTIC, 701, "model: invalid definition")                                       \
     X(EMODEL_VALIDATION, 702, "model: value does not match the model")                         \
+    X(EMODEL_UNKNOWN, 703, "model: unknown resource, index, domain or identifier")             \
+    X(EMODEL_ACCESS, 704, "model: attribute access does not allow this")                       \
+    X(EMODEL_FORMAT, 705, "model: malformed compiled model document")                          \
+    X(EMODEL_TEMPLATE, 706, "model: extended template not found or unreadable")                \
                                                                                                \
     X(ESERVER, 800, "server: internal error")                                                  \
     X(ESTORE_SCHEMA, 801, "store: database schema is newer than this program")                 \
