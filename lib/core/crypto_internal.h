@@ -44,9 +44,6 @@ enum osap__crypto_ctx_kind {
  *  the thread exits; never free it. */
 EVP_CIPHER_CTX *osap__crypto_thread_ctx(enum osap__crypto_ctx_kind kind);
 
-/** Drop the error entries OpenSSL queued for the calling thread. */
-void osap__crypto_clear_errors(void);
-
 /** MD5 of a || b (either may be empty). */
 osap_err osap__md5(const void *a, size_t alen, const void *b, size_t blen, uint8_t out[16]);
 

@@ -97,11 +97,6 @@ EVP_CIPHER_CTX *osap__crypto_thread_ctx(enum osap__crypto_ctx_kind kind)
     return ctx;
 }
 
-void osap__crypto_clear_errors(void)
-{
-    ERR_clear_error();
-}
-
 osap_err osap__md5(const void *a, size_t alen, const void *b, size_t blen, uint8_t out[16])
 {
     const struct osap__crypto_algs *al = osap__crypto_algs();
