@@ -6,10 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define UNIT_MAX     31
-#define VERSION_MAX  31
-#define LENGTH_LIMIT 1048576u
-#define ITEMS_LIMIT  1048576u
+#define UNIT_MAX         31
+#define VERSION_MAX      31
+#define LENGTH_LIMIT     1048576u
+#define ITEMS_LIMIT      1048576u
+#define UNIQUE_ITEMS_MAX 1024u
 
 const char *osap__name_problem(const char *s)
 {
@@ -213,6 +214,13 @@ bool osap__type_sane(const struct osap_model_type *t, char *why, size_t len)
             else
                 snprintf(why, len, "the minimum item count %zu is above the maximum %zu",
                          t->min_items, t->max_items);
+            return false;
+        }
+        /* Uniqueness costs a comparison per pair of items: keep it bounded. */
+        if ((t->flags & OSAP_MODEL_F_UNIQUE) &&
+            (!(t->flags & OSAP_MODEL_F_ITEMS) || t->max_items > UNIQUE_ITEMS_MAX)) {
+            snprintf(why, len, "a unique array needs 'items' with a maximum of at most %u",
+                     UNIQUE_ITEMS_MAX);
             return false;
         }
         break;
