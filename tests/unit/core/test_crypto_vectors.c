@@ -146,6 +146,15 @@ static void test_path_a(void **state)
     tbuf_frame(&msg, 0x82, &body);
     expect_msg(&msg, sec, "Msg 0x8 (LBS->dev, 137 bytes):");
 
+    /* The vectors' note on the constant nonce: both fields use one keystream, so
+     * the XOR of the ciphertexts is the XOR of devid[0:16] and the session key. */
+    char *note = vec_line(vec, sec, "NOTE: cd XOR cs[0:16] == devid[0:16] XOR session_key");
+    assert_non_null(strstr(note, "True"));
+    free(note);
+    const uint8_t *cd = body.b + 3 + 1 + 16 + 1, *cs = cd + 32 + 16 + 1;
+    for (int i = 0; i < 16; i++)
+        assert_int_equal(cd[i] ^ cs[i], (uint8_t)devid[i] ^ sess[i]);
+
     /* 0xA / 0xB: CBC of the JSON documents under the session key */
     char *req = vec_line(vec, sec, "0xA plaintext:");
     body.n = 0;
