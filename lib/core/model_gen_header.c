@@ -56,7 +56,7 @@ static char *tmp_printf(struct gen *g, const char *fmt, ...) __attribute__((form
 
 static char *tmp_printf(struct gen *g, const char *fmt, ...)
 {
-    char small[512];
+    char small[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(small, sizeof(small), fmt, ap);
@@ -130,24 +130,38 @@ static int reg(struct gen *g, struct reg **list, const char *name, const char *w
 }
 
 /* A doc comment at @p indent; "*" "/" inside the text is broken apart. */
+/* A doc comment at @p indent, wrapped at spaces near 96 columns; "*" "/" inside the
+ * text is broken apart. */
 static void comment(struct osap__buf *b, const char *indent, const char *doc, const char *extra)
 {
     if ((!doc || !*doc) && (!extra || !*extra)) return;
     osap__buf_printf(b, "%s/** ", indent);
+    size_t col = strlen(indent) + 4;
     const char *parts[2] = {doc, extra};
     bool first = true;
     for (int k = 0; k < 2; k++) {
         const char *s = parts[k];
         if (!s || !*s) continue;
-        if (!first) osap__buf_puts(b, " ");
+        if (!first) {
+            osap__buf_puts(b, " ");
+            col++;
+        }
         first = false;
         for (; *s; s++) {
-            if (*s == '\n') {
+            size_t word = 0;
+            if (*s == ' ')
+                while (s[1 + word] && s[1 + word] != ' ' && s[1 + word] != '\n')
+                    word++;
+            if (*s == '\n' || (*s == ' ' && col + 1 + word > 96)) {
                 osap__buf_printf(b, "\n%s * ", indent);
+                col = strlen(indent) + 3;
             } else if (*s == '*' && s[1] == '/') {
                 osap__buf_puts(b, "* ");
+                col += 2;
             } else if ((unsigned char)*s >= 0x20 || *s == '\t') {
                 osap__buf_put(b, s, 1);
+                /* Count characters, not UTF-8 continuation bytes. */
+                if (((unsigned char)*s & 0xC0) != 0x80) col++;
             }
         }
     }
@@ -334,18 +348,37 @@ static const char *param_out(struct gen *g, const char *ct, const char *name)
     return tmp_printf(g, "%s%s*%s", ct, ct[n - 1] == '*' ? "" : " ", name);
 }
 
+/* A handler type; parameters go to a line of their own, or one per line, when long. */
 static void fn_type(struct gen *g, const char *fn, const char *doc, const char *params)
 {
     if (reg(g, &g->names, fn, tmp_printf(g, "the handler type %s", fn)) != 1) return;
     comment(&g->fns, "", doc, NULL);
-    osap__buf_printf(&g->fns, "typedef int (*%s)(const char *rid, %s%svoid *userdata);\n\n", fn,
-                     params, *params ? ", " : "");
+    const char *all =
+        tmp_printf(g, "const char *rid, %s%svoid *userdata", params, *params ? ", " : "");
+    size_t head = strlen("typedef int (*") + strlen(fn) + strlen(")(");
+    if (head + strlen(all) + 2 <= 100) {
+        osap__buf_printf(&g->fns, "typedef int (*%s)(%s);\n\n", fn, all);
+    } else if (4 + strlen(all) + 2 <= 100) {
+        osap__buf_printf(&g->fns, "typedef int (*%s)(\n    %s);\n\n", fn, all);
+    } else {
+        osap__buf_printf(&g->fns, "typedef int (*%s)(\n    const char *rid,\n", fn);
+        for (const char *p = params; *p;) {
+            const char *comma = strstr(p, ", ");
+            size_t n = comma ? (size_t)(comma - p) : strlen(p);
+            osap__buf_printf(&g->fns, "    %.*s,\n", (int)n, p);
+            p += n + (comma ? 2 : 0);
+        }
+        osap__buf_puts(&g->fns, "    void *userdata);\n\n");
+    }
 }
 
 static void table_field(struct gen *g, const char *type, const char *field, const char *doc)
 {
     comment(&g->table, "    ", doc, NULL);
-    osap__buf_printf(&g->table, "    %s %s;\n", type, field);
+    if (4 + strlen(type) + 1 + strlen(field) + 1 <= 100)
+        osap__buf_printf(&g->table, "    %s %s;\n", type, field);
+    else
+        osap__buf_printf(&g->table, "    %s\n        %s;\n", type, field);
     g->any_handler = true;
 }
 
