@@ -509,8 +509,9 @@ static void test_header_name_collision(void **state)
     assert_int_equal(osap_model_to_c_header(m, &h, err, sizeof(err)), OSAP_OK);
     assert_non_null(strstr(h, "    int32_t int_;\n"));
     assert_non_null(strstr(h, "    bool default_;\n"));
-    assert_non_null(strstr(h, "typedef int (*k_global_d_a_set_fn)(const char *rid, "
-                              "const struct k_global_d_a *value, void *userdata);"));
+    assert_non_null(strstr(h, "typedef int (*k_global_d_a_set_fn)(\n"
+                              "    const char *rid, const struct k_global_d_a *value, "
+                              "void *userdata);"));
     osap_free(h);
     osap_model_free(m);
 }
