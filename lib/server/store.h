@@ -81,8 +81,11 @@ const char *osap_store_errmsg(const struct osap_store *st);
 /** The backend name of @p st ("sqlite"). */
 const char *osap_store_backend(const struct osap_store *st);
 
+#include "store_attributes.h"
 #include "store_das_nodes.h"
+#include "store_desired.h"
 #include "store_devices.h"
+#include "store_events.h"
 #include "store_sessions.h"
 #include "store_tokens.h"
 #include "store_users.h"

@@ -27,6 +27,9 @@ struct osap_store_backend {
     const struct osap_store_das_node_ops *das_nodes;
     const struct osap_store_user_ops *users;
     const struct osap_store_token_ops *tokens;
+    const struct osap_store_event_ops *events;
+    const struct osap_store_attribute_ops *attributes;
+    const struct osap_store_desired_ops *desired;
 };
 
 /** The part every backend's handle starts with. */
@@ -39,6 +42,11 @@ struct osap_store {
 
 /** The backends built in. */
 extern const struct osap_store_backend osap__store_sqlite;
+
+/** True when the device-keyed columns of an event, attribute or desired value
+ *  are within their limits (store_events.c). */
+bool osap__store_keys_valid(const char *serial, const char *child, const char *resource,
+                            const char *domain, const char *identifier);
 
 /** Record a failure description on @p st (see osap_store_errmsg()). */
 void osap__store_set_error(struct osap_store *st, const char *fmt, ...)

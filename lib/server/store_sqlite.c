@@ -252,4 +252,7 @@ const struct osap_store_backend osap__store_sqlite = {
     .das_nodes = &osap__sqlite_das_node_ops,
     .users = &osap__sqlite_user_ops,
     .tokens = &osap__sqlite_token_ops,
+    .events = &osap__sqlite_event_ops,
+    .attributes = &osap__sqlite_attribute_ops,
+    .desired = &osap__sqlite_desired_ops,
 };

@@ -57,6 +57,9 @@ extern const struct osap_store_session_ops osap__sqlite_session_ops;
 extern const struct osap_store_das_node_ops osap__sqlite_das_node_ops;
 extern const struct osap_store_user_ops osap__sqlite_user_ops;
 extern const struct osap_store_token_ops osap__sqlite_token_ops;
+extern const struct osap_store_event_ops osap__sqlite_event_ops;
+extern const struct osap_store_attribute_ops osap__sqlite_attribute_ops;
+extern const struct osap_store_desired_ops osap__sqlite_desired_ops;
 
 /** One schema migration: the SQL that takes the schema from version - 1 to version. */
 struct osap__sqlite_migration {

@@ -1,0 +1,78 @@
+/* Store, SQLite backend: reported attribute values (see store_attributes.h). */
+#include "store_sqlite.h"
+
+#include <string.h>
+
+static osap_err attribute_put(struct osap_store *st, const struct osap_attribute *a)
+{
+    static const char sql[] =
+        "INSERT INTO attributes (serial, child, resource, domain, identifier, value, version,"
+        " reported_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+        " ON CONFLICT (serial, child, resource, domain, identifier) DO UPDATE SET"
+        " value = excluded.value, version = excluded.version,"
+        " reported_at = excluded.reported_at";
+    sqlite3_stmt *stmt;
+    osap_err err = osap__sqlite_stmt(st, sql, &stmt);
+
+    if (err) return err;
+    sqlite3_bind_text(stmt, 1, a->serial, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, a->child, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 3, a->resource, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 4, a->domain, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 5, a->identifier, -1, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 6, a->value, -1, SQLITE_STATIC);
+    if (a->version >= 0) sqlite3_bind_int64(stmt, 7, a->version);
+    sqlite3_bind_int64(stmt, 8, a->reported_at);
+    err = osap__sqlite_exec(st, stmt, "store an attribute", NULL);
+    osap__sqlite_done(stmt);
+    return err;
+}
+
+static osap_err attribute_list(struct osap_store *st, const struct osap_attribute_filter *f,
+                               osap_err (*fn)(const struct osap_attribute *a, void *userdata),
+                               void *userdata)
+{
+    static const char sql[] =
+        "SELECT serial, child, resource, domain, identifier, value, version, reported_at"
+        " FROM attributes WHERE serial = ?1 AND (?2 IS NULL OR child = ?2)"
+        " AND (?3 IS NULL OR resource = ?3) AND (?4 IS NULL OR domain = ?4)"
+        " AND (?5 IS NULL OR identifier = ?5)"
+        " ORDER BY child, resource, domain, identifier";
+    sqlite3_stmt *stmt;
+    struct osap_attribute a;
+    osap_err err = osap__sqlite_stmt(st, sql, &stmt);
+    int rc;
+
+    if (err) return err;
+    sqlite3_bind_text(stmt, 1, f->serial, -1, SQLITE_STATIC);
+    osap__sqlite_bind_opt(stmt, 2, f->child);
+    osap__sqlite_bind_opt(stmt, 3, f->resource);
+    osap__sqlite_bind_opt(stmt, 4, f->domain);
+    osap__sqlite_bind_opt(stmt, 5, f->identifier);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        memset(&a, 0, sizeof(a));
+        a.serial = (const char *)sqlite3_column_text(stmt, 0);
+        a.child = (const char *)sqlite3_column_text(stmt, 1);
+        a.resource = (const char *)sqlite3_column_text(stmt, 2);
+        a.domain = (const char *)sqlite3_column_text(stmt, 3);
+        a.identifier = (const char *)sqlite3_column_text(stmt, 4);
+        a.value = (const char *)sqlite3_column_text(stmt, 5);
+        a.version =
+            sqlite3_column_type(stmt, 6) == SQLITE_NULL ? -1 : sqlite3_column_int64(stmt, 6);
+        a.reported_at = sqlite3_column_int64(stmt, 7);
+        if (!a.serial || !a.child || !a.resource || !a.domain || !a.identifier || !a.value) {
+            err = osap__sqlite_error(st, SQLITE_NOMEM, "read an attribute");
+            break;
+        }
+        err = fn(&a, userdata);
+        if (err) break;
+    }
+    if (err == OSAP_OK && rc != SQLITE_DONE) err = osap__sqlite_error(st, rc, "list attributes");
+    osap__sqlite_done(stmt);
+    return err;
+}
+
+const struct osap_store_attribute_ops osap__sqlite_attribute_ops = {
+    .put = attribute_put,
+    .list = attribute_list,
+};
