@@ -86,6 +86,8 @@ const char *osap_store_backend(const struct osap_store *st);
 #include "store_desired.h"
 #include "store_devices.h"
 #include "store_events.h"
+#include "store_pictures.h"
+#include "store_requests.h"
 #include "store_sessions.h"
 #include "store_tokens.h"
 #include "store_users.h"

@@ -30,6 +30,8 @@ struct osap_store_backend {
     const struct osap_store_event_ops *events;
     const struct osap_store_attribute_ops *attributes;
     const struct osap_store_desired_ops *desired;
+    const struct osap_store_picture_ops *pictures;
+    const struct osap_store_request_ops *requests;
 };
 
 /** The part every backend's handle starts with. */

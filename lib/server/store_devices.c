@@ -111,3 +111,25 @@ osap_err osap_store_device_offline_node(struct osap_store *st, const char *das_n
     if (!osap_str_set(das_node)) return OSAP_EINVAL;
     return st->be->devices->offline_node(st, das_node, now, count);
 }
+
+osap_err osap_store_device_update(struct osap_store *st, const char *serial,
+                                  const struct osap_device_update *u)
+{
+    if (!serial || !u) return OSAP_EINVAL;
+    if ((u->name && !osap_label_valid(u->name, OSAP_DEVICE_NAME_MAX)) ||
+        (u->model && !osap_label_valid(u->model, OSAP_DEVICE_MODEL_MAX)) ||
+        (u->secret && !osap_secret_valid(u->secret)))
+        return OSAP_EINVAL;
+    return st->be->devices->update(st, serial, u);
+}
+
+osap_err osap_store_device_count(struct osap_store *st, struct osap_device_counts *out)
+{
+    struct osap_device_counts c;
+    osap_err err;
+
+    if (!out) return OSAP_EINVAL;
+    err = st->be->devices->count(st, &c);
+    if (err == OSAP_OK) *out = c;
+    return err;
+}

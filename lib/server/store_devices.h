@@ -65,8 +65,24 @@ struct osap_device_filter {
     const char *model;         /* exact model; NULL = any */
     enum osap_filter_flag online;
     enum osap_filter_flag blocked;
-    const char *after; /* only serials greater than this (paging); NULL = from the start */
-    uint32_t limit;    /* 0 = no limit */
+    const char *after;  /* only serials greater than this (paging); NULL = from the start */
+    uint32_t limit;     /* 0 = no limit */
+    const char *search; /* text found in the serial or the name (ASCII case-insensitive);
+                           NULL = any */
+};
+
+/** What osap_store_device_update() changes: NULL members are left as they are. */
+struct osap_device_update {
+    const char *name;
+    const char *model;
+    const char *secret; /* verification code or licence (osap_secret_valid()) */
+};
+
+/** Device counts (osap_store_device_count()). */
+struct osap_device_counts {
+    uint64_t total;
+    uint64_t online;
+    uint64_t blocked;
 };
 
 /** Add a device: serial, auth_mode, secret, model and name are taken from @p dev
@@ -119,6 +135,14 @@ osap_err osap_store_device_set_info(struct osap_store *st, const char *serial, c
 osap_err osap_store_device_offline_node(struct osap_store *st, const char *das_node, int64_t now,
                                         uint64_t *count);
 
+/** Change the operator-given fields of device @p serial (see struct
+ *  osap_device_update). OSAP_EINVAL for a value that breaks a limit. */
+osap_err osap_store_device_update(struct osap_store *st, const char *serial,
+                                  const struct osap_device_update *u);
+
+/** Count the devices: all, online, blocked. */
+osap_err osap_store_device_count(struct osap_store *st, struct osap_device_counts *out);
+
 /** Backend operations behind the functions above (arguments already validated). */
 struct osap_store_device_ops {
     osap_err (*add)(struct osap_store *st, const struct osap_device *dev, int64_t now);
@@ -137,6 +161,9 @@ struct osap_store_device_ops {
                          const char *firmware);
     osap_err (*offline_node)(struct osap_store *st, const char *das_node, int64_t now,
                              uint64_t *count);
+    osap_err (*update)(struct osap_store *st, const char *serial,
+                       const struct osap_device_update *u);
+    osap_err (*count)(struct osap_store *st, struct osap_device_counts *out);
 };
 
 #endif /* OSAP_SERVER_STORE_DEVICES_H */

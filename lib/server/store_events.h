@@ -43,8 +43,8 @@ struct osap_event {
     int64_t received_at; /* when the DAS received it */
 };
 
-/** Which events osap_store_event_list() visits: newest first (by id). Zero/NULL
- *  members do not filter. */
+/** Which events osap_store_event_list() visits: newest first (by id) unless
+ *  oldest_first. Zero/NULL/false members do not filter. */
 struct osap_event_filter {
     const char *serial;
     const char *domain;
@@ -54,6 +54,9 @@ struct osap_event_filter {
     int64_t before_id; /* id < before_id (paging; 0 = from the newest) */
     int64_t after_id;  /* id > after_id (catching up; 0 = no bound) */
     uint32_t limit;    /* 0 = no limit */
+    bool by_level;     /* only events whose level is @c level */
+    int level;
+    bool oldest_first; /* visit by ascending id instead (catching up after after_id) */
 };
 
 /** Store @p ev unless it is already stored (see the rules above; without a uuid,

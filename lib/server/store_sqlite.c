@@ -255,4 +255,6 @@ const struct osap_store_backend osap__store_sqlite = {
     .events = &osap__sqlite_event_ops,
     .attributes = &osap__sqlite_attribute_ops,
     .desired = &osap__sqlite_desired_ops,
+    .pictures = &osap__sqlite_picture_ops,
+    .requests = &osap__sqlite_request_ops,
 };

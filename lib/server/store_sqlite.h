@@ -60,6 +60,8 @@ extern const struct osap_store_token_ops osap__sqlite_token_ops;
 extern const struct osap_store_event_ops osap__sqlite_event_ops;
 extern const struct osap_store_attribute_ops osap__sqlite_attribute_ops;
 extern const struct osap_store_desired_ops osap__sqlite_desired_ops;
+extern const struct osap_store_picture_ops osap__sqlite_picture_ops;
+extern const struct osap_store_request_ops osap__sqlite_request_ops;
 
 /** One schema migration: the SQL that takes the schema from version - 1 to version. */
 struct osap__sqlite_migration {

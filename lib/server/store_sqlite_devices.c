@@ -116,6 +116,8 @@ static osap_err device_list(struct osap_store *st, const struct osap_device_filt
                               "   AND (?3 IS NULL OR online = ?3)"
                               "   AND (?4 IS NULL OR blocked = ?4)"
                               "   AND (?5 IS NULL OR serial > ?5)"
+                              "   AND (?7 IS NULL OR instr(lower(serial), lower(?7)) > 0"
+                              "        OR instr(lower(name), lower(?7)) > 0)"
                               " ORDER BY serial LIMIT ?6";
     sqlite3_stmt *stmt;
     struct osap_device dev;
@@ -129,6 +131,7 @@ static osap_err device_list(struct osap_store *st, const struct osap_device_filt
     bind_flag(stmt, 4, f->blocked);
     osap__sqlite_bind_opt(stmt, 5, f->after);
     sqlite3_bind_int64(stmt, 6, f->limit ? (sqlite3_int64)f->limit : -1);
+    osap__sqlite_bind_opt(stmt, 7, f->search);
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         read_device(stmt, &dev);
         err = fn(&dev, userdata);
@@ -237,6 +240,43 @@ static osap_err device_offline_node(struct osap_store *st, const char *das_node,
     return err;
 }
 
+static osap_err device_update(struct osap_store *st, const char *serial,
+                              const struct osap_device_update *u)
+{
+    static const char sql[] = "UPDATE devices SET name = coalesce(?2, name),"
+                              " model = coalesce(?3, model), secret = coalesce(?4, secret)"
+                              " WHERE serial = ?1";
+    sqlite3_stmt *stmt;
+    osap_err err = osap__sqlite_stmt(st, sql, &stmt);
+    if (err) return err;
+    sqlite3_bind_text(stmt, 1, serial, -1, SQLITE_STATIC);
+    if (u->name) sqlite3_bind_text(stmt, 2, u->name, -1, SQLITE_STATIC);
+    if (u->model) sqlite3_bind_text(stmt, 3, u->model, -1, SQLITE_STATIC);
+    if (u->secret) sqlite3_bind_text(stmt, 4, u->secret, -1, SQLITE_STATIC);
+    return finish_change(st, stmt, "update a device");
+}
+
+static osap_err device_count(struct osap_store *st, struct osap_device_counts *out)
+{
+    static const char sql[] = "SELECT count(*), coalesce(sum(online), 0), coalesce(sum(blocked), 0)"
+                              " FROM devices";
+    sqlite3_stmt *stmt;
+    osap_err err = osap__sqlite_stmt(st, sql, &stmt);
+    int rc;
+
+    if (err) return err;
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        out->total = (uint64_t)sqlite3_column_int64(stmt, 0);
+        out->online = (uint64_t)sqlite3_column_int64(stmt, 1);
+        out->blocked = (uint64_t)sqlite3_column_int64(stmt, 2);
+    } else {
+        err = osap__sqlite_error(st, rc, "count devices");
+    }
+    osap__sqlite_done(stmt);
+    return err;
+}
+
 const struct osap_store_device_ops osap__sqlite_device_ops = {
     .add = device_add,
     .get = device_get,
@@ -248,5 +288,7 @@ const struct osap_store_device_ops osap__sqlite_device_ops = {
     .set_online = device_set_online,
     .touch = device_touch,
     .set_info = device_set_info,
+    .update = device_update,
+    .count = device_count,
     .offline_node = device_offline_node,
 };

@@ -89,20 +89,23 @@ static osap_err event_add(struct osap_store *st, const struct osap_event *ev, in
     return OSAP_OK;
 }
 
+#define EVENT_SELECT                                                                     \
+    "SELECT id, serial, child, resource, domain, identifier, seq, uuid, level, payload," \
+    " device_time, received_at FROM events"                                              \
+    " WHERE (?1 IS NULL OR serial = ?1) AND (?2 IS NULL OR domain = ?2)"                 \
+    "   AND (?3 IS NULL OR identifier = ?3) AND received_at >= ?4"                       \
+    "   AND (?5 = 0 OR received_at < ?5) AND (?6 = 0 OR id < ?6) AND id > ?7"            \
+    "   AND (?9 IS NULL OR level = ?9)"
+
 static osap_err event_list(struct osap_store *st, const struct osap_event_filter *f,
                            osap_err (*fn)(const struct osap_event *ev, void *userdata),
                            void *userdata)
 {
-    static const char sql[] =
-        "SELECT id, serial, child, resource, domain, identifier, seq, uuid, level, payload,"
-        " device_time, received_at FROM events"
-        " WHERE (?1 IS NULL OR serial = ?1) AND (?2 IS NULL OR domain = ?2)"
-        "   AND (?3 IS NULL OR identifier = ?3) AND received_at >= ?4"
-        "   AND (?5 = 0 OR received_at < ?5) AND (?6 = 0 OR id < ?6) AND id > ?7"
-        " ORDER BY id DESC LIMIT ?8";
+    static const char newest[] = EVENT_SELECT " ORDER BY id DESC LIMIT ?8";
+    static const char oldest[] = EVENT_SELECT " ORDER BY id ASC LIMIT ?8";
     sqlite3_stmt *stmt;
     struct osap_event ev;
-    osap_err err = osap__sqlite_stmt(st, sql, &stmt);
+    osap_err err = osap__sqlite_stmt(st, f->oldest_first ? oldest : newest, &stmt);
     int rc;
 
     if (err) return err;
@@ -114,6 +117,7 @@ static osap_err event_list(struct osap_store *st, const struct osap_event_filter
     sqlite3_bind_int64(stmt, 6, f->before_id);
     sqlite3_bind_int64(stmt, 7, f->after_id);
     sqlite3_bind_int64(stmt, 8, f->limit ? (sqlite3_int64)f->limit : -1);
+    if (f->by_level) sqlite3_bind_int(stmt, 9, f->level);
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         memset(&ev, 0, sizeof(ev));
         ev.id = sqlite3_column_int64(stmt, 0);
