@@ -1,0 +1,378 @@
+"""osaptest: what every OSAP script test needs to drive a real osapd.
+
+Standard library only (Debian's /usr/bin/python3); paho-mqtt is there for the
+tests that want it. Typical use:
+
+    import os, sys
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+    import osaptest
+
+    class TestSomething(osaptest.OsapTestCase):
+        services = ("das",)                      # what osapd runs ([osapd] services)
+        settings = {"das": {"allow_anonymous": True}}
+
+        def test_it(self):
+            self.osapd.admin("device", "add", "--serial", "Q1", "--code", "ABCDEF")
+            self.osapd.start()                   # waits until its ports accept
+            port = self.osapd.port("das")
+            ...
+
+    if __name__ == "__main__":
+        osaptest.main()
+
+Every test gets a fresh temporary directory (self.tmp) holding osapd.conf,
+osapd.log (the daemon's standard output and error) and var/ (the data
+directory). Free loopback ports are chosen for lbs, das and api. tearDown stops
+a running osapd with SIGTERM and checks that it exits 0 (so leaks reported by
+AddressSanitizer fail the test), and the tail of the log is printed when a test
+fails. Set OSAP_KEEP_TMP=1 to keep the directories.
+
+Environment (set by CTest): OSAP_BIN (directory of the built programs),
+OSAP_SRC (source tree), OSAP_TEST_DATA_DIR (tests/data).
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+HOST = "127.0.0.1"
+SERVICE_PORTS = ("lbs", "das", "api")
+
+
+def src_dir():
+    """The source tree (OSAP_SRC, else the tree this file is in)."""
+    return os.environ.get("OSAP_SRC") or os.path.abspath(
+        os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+
+
+def bin_dir():
+    """Where the built programs are (OSAP_BIN, else build/bin of the tree)."""
+    return os.environ.get("OSAP_BIN") or os.path.join(src_dir(), "build", "bin")
+
+
+def data_dir():
+    """tests/data (OSAP_TEST_DATA_DIR, else the tree's)."""
+    return os.environ.get("OSAP_TEST_DATA_DIR") or os.path.join(src_dir(), "tests", "data")
+
+
+def program(name):
+    """Path of a built program, e.g. program("osapd")."""
+    return os.path.join(bin_dir(), name)
+
+
+# ---------------------------------------------------------------------------
+# Ports
+# ---------------------------------------------------------------------------
+
+def free_ports(n, host=HOST):
+    """n distinct TCP ports that are free on host right now."""
+    socks, ports = [], []
+    try:
+        for _ in range(n):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind((host, 0))
+            socks.append(s)
+            ports.append(s.getsockname()[1])
+    finally:
+        for s in socks:
+            s.close()
+    return ports
+
+
+def free_port(host=HOST):
+    """One free TCP port on host."""
+    return free_ports(1, host)[0]
+
+
+def port_open(port, host=HOST, timeout=0.2):
+    """True when a TCP connection to host:port succeeds."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def wait_port(port, host=HOST, timeout=15.0, proc=None):
+    """Wait until host:port accepts connections; fail early if proc exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if port_open(port, host):
+            return
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError("osapd exited (status %s) before %s:%d accepted connections"
+                                 % (proc.returncode, host, port))
+        time.sleep(0.05)
+    raise AssertionError("%s:%d did not accept connections within %.1fs" % (host, port, timeout))
+
+
+# ---------------------------------------------------------------------------
+# One osapd
+# ---------------------------------------------------------------------------
+
+def _ini_value(value):
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+class Osapd:
+    """An osapd with its own configuration, data directory and log.
+
+    services: names for [osapd] services. settings: {"section": {"key": value}}
+    added to (or overriding) the generated configuration; values may be str,
+    int, bool or lists. ports: {"das": 1883, ...} to choose ports instead of
+    free ones.
+    """
+
+    def __init__(self, workdir, services=(), settings=None, ports=None):
+        self.workdir = workdir
+        self.config_path = os.path.join(workdir, "osapd.conf")
+        self.log_path = os.path.join(workdir, "osapd.log")
+        self.data_dir = os.path.join(workdir, "var")
+        self.services = tuple(services)
+        self.settings = {s: dict(kv) for s, kv in (settings or {}).items()}
+        chosen = free_ports(len(SERVICE_PORTS))
+        self.ports = dict(zip(SERVICE_PORTS, chosen))
+        self.ports.update(ports or {})
+        self.proc = None
+        self._log_file = None
+        self.write_config()
+
+    # -- configuration ------------------------------------------------------
+
+    def config_sections(self):
+        """The configuration as {section: {key: text}}, before it is written."""
+        sections = {
+            "osapd": {"data_dir": self.data_dir, "services": ", ".join(self.services)},
+        }
+        for svc in SERVICE_PORTS:
+            sections[svc] = {"listen": HOST, "port": str(self.ports[svc])}
+        for section, kv in self.settings.items():
+            sections.setdefault(section, {})
+            for key, value in kv.items():
+                sections[section][key] = _ini_value(value)
+        return sections
+
+    def write_config(self, text=None):
+        """Write osapd.conf from services/ports/settings, or exactly text."""
+        if text is None:
+            lines = ["# written by tests/lib/osaptest.py"]
+            for section, kv in self.config_sections().items():
+                lines.append("")
+                lines.append("[%s]" % section)
+                for key, value in kv.items():
+                    lines.append("%s = %s" % (key, value))
+            text = "\n".join(lines) + "\n"
+        with open(self.config_path, "w") as f:
+            f.write(text)
+
+    def port(self, service):
+        """The TCP port configured for service ("lbs", "das", "api")."""
+        return self.ports[service]
+
+    # -- administration commands ---------------------------------------------
+
+    def run(self, *args, input=None, timeout=60, config=True):
+        """Run `osapd ARGS... [-c osapd.conf]`; returns subprocess.CompletedProcess
+        with text stdout/stderr."""
+        cmd = [program("osapd")] + [str(a) for a in args]
+        if config:
+            cmd += ["-c", self.config_path]
+        return subprocess.run(cmd, input=input, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, timeout=timeout)
+
+    def admin(self, *args, input=None, expect=0, timeout=60):
+        """Run an administration command and check its exit code (expect=None
+        skips the check). Returns the CompletedProcess."""
+        r = self.run(*args, input=input, timeout=timeout)
+        if expect is not None and r.returncode != expect:
+            raise AssertionError(
+                "osapd %s: exit %d, expected %d\n--- stdout\n%s--- stderr\n%s"
+                % (" ".join(str(a) for a in args), r.returncode, expect, r.stdout, r.stderr))
+        return r
+
+    # -- the daemon ------------------------------------------------------------
+
+    def start(self, args=(), wait=True, wait_ports=None, timeout=15.0):
+        """Start the daemon in the background, its output appended to log_path.
+        With wait, return once the ports of its services accept connections
+        (wait_ports overrides which) and it logged that it is ready."""
+        if self.running():
+            raise AssertionError("osapd is already running")
+        self._log_file = open(self.log_path, "ab")
+        ready_log = self._ready_log()
+        since = len(self.log_text(ready_log))
+        cmd = [program("osapd"), "-c", self.config_path] + [str(a) for a in args]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._log_file,
+                                     stderr=subprocess.STDOUT, cwd=self.workdir)
+        if not wait:
+            return self.proc
+        ports = wait_ports
+        if ports is None:
+            ports = [self.ports[s] for s in self.services if s in self.ports]
+        for p in ports:
+            wait_port(p, timeout=timeout, proc=self.proc)
+        self.wait_log("ready (pid %d)" % self.proc.pid, timeout=timeout, log_path=ready_log,
+                      since=since)
+        return self.proc
+
+    def _ready_log(self):
+        log_file = self.settings.get("osapd", {}).get("log_file")
+        return log_file if log_file else self.log_path
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def send_signal(self, sig):
+        """Send a signal to the daemon."""
+        self.proc.send_signal(sig)
+
+    def wait(self, timeout=15.0):
+        """Wait for the daemon to exit; returns its status."""
+        try:
+            return self.proc.wait(timeout=timeout)
+        finally:
+            self._close_log()
+
+    def stop(self, expect=0, timeout=15.0, sig=signal.SIGTERM):
+        """Stop with SIGTERM (or sig) and return the exit status; asserts it is
+        expect (None: no check). A daemon that does not exit in time is killed
+        and the test fails."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                self._close_log()
+                raise AssertionError("osapd did not stop within %.1fs of %s; killed"
+                                     % (timeout, signal.Signals(sig).name))
+        self._close_log()
+        rc = self.proc.returncode
+        if expect is not None and rc != expect:
+            raise AssertionError("osapd exited with status %d, expected %d\n%s"
+                                 % (rc, expect, self.log_tail()))
+        return rc
+
+    def kill(self):
+        """kill -9, as a crash would."""
+        if self.running():
+            self.proc.kill()
+        if self.proc is not None:
+            self.proc.wait()
+        self._close_log()
+
+    def restart(self, **kwargs):
+        """Stop cleanly and start again on the same data directory."""
+        self.stop()
+        return self.start(**kwargs)
+
+    def _close_log(self):
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+
+    # -- the log ---------------------------------------------------------------
+
+    def log_text(self, log_path=None):
+        """Everything the daemon wrote so far."""
+        try:
+            with open(log_path or self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def log_tail(self, n=40):
+        lines = self.log_text().splitlines()
+        return "\n".join(lines[-n:])
+
+    def wait_log(self, needle, timeout=10.0, log_path=None, since=0):
+        """Wait until needle appears in the log (after its first since
+        characters); fails with the log tail."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if needle in self.log_text(log_path)[since:]:
+                return
+            if self.proc is not None and self.proc.poll() is not None:
+                if needle in self.log_text(log_path)[since:]:
+                    return
+                raise AssertionError("osapd exited (status %s) before logging %r\n%s"
+                                     % (self.proc.returncode, needle, self.log_tail()))
+            time.sleep(0.05)
+        raise AssertionError("%r not in the log after %.1fs\n%s"
+                             % (needle, timeout, self.log_tail()))
+
+
+# ---------------------------------------------------------------------------
+# Test case base class
+# ---------------------------------------------------------------------------
+
+class OsapTestCase(unittest.TestCase):
+    """A test with a fresh osapd (self.osapd, not started) in self.tmp.
+
+    Class attributes services and settings configure it; self.new_osapd() makes
+    more (e.g. a second node), cleaned up the same way."""
+
+    services = ()
+    settings = {}
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="osap-test-")
+        self._daemons = []
+        self._saved_logs = []
+        self.osapd = self.new_osapd(self.services, self.settings, subdir=None)
+
+    def new_osapd(self, services=(), settings=None, ports=None, subdir="node"):
+        """Another osapd in its own directory below self.tmp."""
+        workdir = self.tmp
+        if subdir is not None:
+            workdir = tempfile.mkdtemp(prefix=subdir + "-", dir=self.tmp)
+        d = Osapd(workdir, services, settings, ports)
+        self._daemons.append(d)
+        return d
+
+    def tearDown(self):
+        errors = []
+        for d in self._daemons:
+            try:
+                if d.running():
+                    d.stop()
+            except AssertionError as e:
+                errors.append(str(e))
+            finally:
+                d.kill()
+                self._saved_logs.append((d.workdir, d.log_tail()))
+        if os.environ.get("OSAP_KEEP_TMP"):
+            sys.stderr.write("kept %s\n" % self.tmp)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        if errors:
+            self.fail("\n".join(errors))
+
+    def run(self, result=None):
+        if result is None:
+            result = self.defaultTestResult()
+        before = len(result.failures) + len(result.errors)
+        super().run(result)
+        if len(result.failures) + len(result.errors) > before:
+            for workdir, tail in getattr(self, "_saved_logs", []):
+                sys.stderr.write("\n---- osapd log (%s), last lines ----\n%s\n----\n"
+                                 % (workdir, tail))
+        return result
+
+
+def main():
+    """unittest.main with verbose output."""
+    unittest.main(verbosity=2)
