@@ -1,0 +1,148 @@
+#!/bin/sh
+# `make run`: start the OSAP platform from this source tree, in the foreground.
+#
+# Uses etc/osapd.conf (data in ./var), runs the services of its [osapd] services
+# list that this osapd has built in, provisions a small simulated fleet, and
+# prints where to look. Ctrl-C stops everything.
+#
+# Environment: OSAP_BIN (default build/bin), OSAPD_CONF (default etc/osapd.conf),
+# FLEET_SIZE (default 5).
+set -eu
+
+cd "$(dirname "$0")/.."
+BIN=${OSAP_BIN:-build/bin}
+CONF=${OSAPD_CONF:-etc/osapd.conf}
+FLEET_SIZE=${FLEET_SIZE:-5}
+OSAPD=$BIN/osapd
+
+die() {
+    echo "run.sh: $*" >&2
+    exit 1
+}
+
+[ -x "$OSAPD" ] || die "$OSAPD is not built (run make)"
+[ -r "$CONF" ] || die "cannot read $CONF"
+
+# ini SECTION KEY: the value of KEY in [SECTION] of the INI text on standard
+# input, or "-" when it is not there.
+ini() {
+    awk -v s="[$1]" -v k="$2" '
+        { sub(/\r$/, "") }
+        /^[ \t]*\[/ { t = $0; gsub(/[ \t]/, "", t); in_s = (t == s); next }
+        in_s {
+            line = $0
+            sub(/^[ \t]+/, "", line)
+            if (index(line, k) != 1) next
+            rest = substr(line, length(k) + 1)
+            if (rest !~ /^[ \t]*=/) next
+            sub(/^[ \t]*=[ \t]*/, "", rest)
+            sub(/[ \t]+;.*$/, "", rest)
+            sub(/[ \t]+$/, "", rest)
+            print rest
+            found = 1
+            exit
+        }
+        END { if (!found) print "-" }'
+}
+
+# get SECTION KEY: a setting of the effective configuration (services
+# overridden to those that run, so that the check passes).
+get() {
+    "$OSAPD" config check -c "$CONF" --set "osapd.services=$RUN" | ini "$1" "$2"
+}
+
+# Which of the configured services are built into this osapd.
+RUN=""
+"$OSAPD" config check -c "$CONF" --set osapd.services= >/dev/null || die "$CONF is not valid"
+WANTED=$(ini osapd services <"$CONF")
+if [ "$WANTED" = "-" ]; then
+    WANTED=$("$OSAPD" config check --defaults | ini osapd services)
+fi
+BUILT=$("$OSAPD" --list-services)
+MISSING=""
+for s in $(echo "$WANTED" | tr ',' ' '); do
+    if echo "$BUILT" | grep -qx "$s"; then
+        RUN="${RUN:+$RUN, }$s"
+    else
+        MISSING="${MISSING:+$MISSING }$s"
+    fi
+done
+
+DATA_DIR=$(get osapd data_dir)
+LOG_FILE=$(get osapd log_file)
+mkdir -p "$DATA_DIR"
+chmod 700 "$DATA_DIR"
+
+# A small fleet in the store, also written to $DATA_DIR/fleet.csv for the
+# simulator. Idempotent: devices already there are left alone.
+provision_fleet() {
+    fleet=$DATA_DIR/fleet.csv
+    if [ ! -f "$fleet" ]; then
+        i=1
+        : >"$fleet.tmp"
+        while [ "$i" -le "$FLEET_SIZE" ]; do
+            printf 'SIM%06d,SIMCODE%d,osap-sim\n' "$i" "$i" >>"$fleet.tmp"
+            i=$((i + 1))
+        done
+        mv "$fleet.tmp" "$fleet"
+    fi
+    if ! "$OSAPD" device show -c "$CONF" SIM000001 >/dev/null 2>&1; then
+        "$OSAPD" device import -c "$CONF" --skip-bad "$fleet" >/dev/null
+    fi
+    echo "fleet:    $FLEET_SIZE devices in the store (serials and codes in $fleet)"
+}
+
+# TODO(osap-sim): start the simulated fleet once the LBS and the DAS exist, e.g.
+#   "$BIN/osap-sim" --lbs 127.0.0.1:$LBS_PORT --devices "$DATA_DIR/fleet.csv" &
+#   SIM_PID=$!
+# and stop it in stop_all below.
+start_fleet() {
+    if [ ! -x "$BIN/osap-sim" ] || ! echo "$RUN" | grep -q lbs; then
+        echo "fleet:    not simulated yet (needs osap-sim and the lbs service)"
+        return 0
+    fi
+    echo "fleet:    (simulator start-up not wired yet: see scripts/run.sh)"
+}
+
+echo "OSAP from $(pwd)"
+echo "config:   $CONF"
+echo "data dir: $DATA_DIR (database osap.db)"
+echo "log:      ${LOG_FILE:-standard error, below}"
+for s in lbs das api; do
+    if echo "$RUN" | grep -q "$s"; then
+        addr=$(get "$s" listen)
+        port=$(get "$s" port)
+        case $s in
+        lbs) echo "LBS:      $addr:$port (devices start here)" ;;
+        das) echo "DAS:      mqtt://$addr:$port" ;;
+        api) echo "API:      http://$addr:$port/" ;;
+        esac
+    fi
+done
+if [ -z "$RUN" ]; then
+    echo "services: none of '$WANTED' is built yet; osapd runs without services"
+elif [ -n "$MISSING" ]; then
+    echo "services: $RUN (not built yet: $MISSING)"
+fi
+provision_fleet
+
+# osapd runs in its own session, so a Ctrl-C on the terminal reaches only this
+# script, which forwards it once as SIGTERM (a second Ctrl-C forwards another,
+# and osapd then exits at once).
+setsid "$OSAPD" -c "$CONF" --set "osapd.services=$RUN" &
+OSAPD_PID=$!
+# shellcheck disable=SC2317 # called by the trap
+forward_stop() {
+    kill -TERM "$OSAPD_PID" 2>/dev/null || true
+}
+trap forward_stop INT TERM
+start_fleet
+echo "Stop with Ctrl-C."
+# wait returns early (status > 128) when a trapped signal arrives: wait again
+# until osapd itself has exited, and exit with its status.
+while :; do
+    status=0
+    wait "$OSAPD_PID" || status=$?
+    kill -0 "$OSAPD_PID" 2>/dev/null || break
+done
+exit "$status"
