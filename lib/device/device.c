@@ -70,6 +70,7 @@ static osap_err check_config(const struct osap_device_config *cfg)
         return OSAP_ECONFIG;
     if (osap_device_size(cfg) == 0) return OSAP_ECONFIG;
     if (cfg->queue.inflight_max > OSAP_DEVICE_INFLIGHT_MAX) return OSAP_ECONFIG;
+    if (cfg->queue.file_name && !text_ok(cfg->queue.file_name, 59, 1)) return OSAP_ECONFIG;
     if (cfg->queue.when_full != OSAP_DEVICE_QUEUE_DROP_OLDEST &&
         cfg->queue.when_full != OSAP_DEVICE_QUEUE_REFUSE_NEW)
         return OSAP_ECONFIG;
@@ -117,6 +118,10 @@ static void setup(struct osap_device *dev, const struct osap_device_config *cfg)
         cfg->connect_timeout_ms ? cfg->connect_timeout_ms : DEV_CONNECT_TIMEOUT_MS;
     dev->ack_timeout_ms = cfg->ack_timeout_ms ? cfg->ack_timeout_ms : DEV_ACK_TIMEOUT_MS;
     dev->inflight_events_max = cfg->queue.inflight_max ? cfg->queue.inflight_max : INFLIGHT_DEFAULT;
+    dev->qcfg = cfg->queue;
+    snprintf(dev->queue_file, sizeof(dev->queue_file), "%s",
+             cfg->queue.file_name ? cfg->queue.file_name : "events.q");
+    dev->qcfg.file_name = dev->queue_file;
     if (cfg->test && cfg->test->ecdh) {
         dev->test_ecdh = *cfg->test->ecdh;
         dev->has_test_ecdh = 1;
@@ -306,7 +311,7 @@ osap_err osap_device_start(osap_device_t *dev)
         if (err) goto out;
     }
     if (!dev->queue_open) {
-        err = osap__queue_open(&dev->queue, &dev->port, NULL, dev->message_max);
+        err = osap__queue_open(&dev->queue, &dev->port, &dev->qcfg, dev->message_max);
         if (err) goto out;
         dev->queue_open = 1;
     }

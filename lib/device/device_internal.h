@@ -157,6 +157,8 @@ struct osap_device {
     uint16_t keepalive_s;
     uint32_t lbs_timeout_ms, mqtt_timeout_ms, connect_timeout_ms, ack_timeout_ms;
     uint32_t inflight_events_max;
+    struct osap_device_queue_config qcfg; /* file_name points at queue_file */
+    char queue_file[64];
     int has_test_ecdh;
     struct osap_lbs_client_ecdh test_ecdh;
     int heap;        /* 1: osap_device_new(), 0: caller memory */

@@ -196,7 +196,7 @@ static int exchange(struct osap_device *dev, osap_err *step_err)
 
 osap_err osap__lbs_step(struct osap_device *dev)
 {
-    osap_err err, step_err = OSAP_OK;
+    osap_err err, fill_err, step_err = OSAP_OK;
 
     switch (dev->phase) {
     case PH_LBS_WAIT:
@@ -223,13 +223,14 @@ osap_err osap__lbs_step(struct osap_device *dev)
         return OSAP_OK;
     case PH_LBS_XCHG:
         err = osap__conn_flush(dev);
-        if (!err) err = osap__conn_fill(dev);
         if (err) {
             attempt_failed(dev, err, 0);
             return OSAP_OK;
         }
+        /* frames that arrived before the server closed are still handled */
+        fill_err = osap__conn_fill(dev);
         if (exchange(dev, &step_err)) return step_err;
-        err = osap__conn_flush(dev);
+        err = fill_err ? fill_err : osap__conn_flush(dev);
         if (err) {
             attempt_failed(dev, err, 0);
             return OSAP_OK;
