@@ -470,6 +470,27 @@ static void test_print(void **state)
     osap_config_free(cfg);
 }
 
+/* Every prefix of a valid file loads without crashing, and errors only where a
+ * cut value is no longer valid. */
+static void test_every_prefix(void **state)
+{
+    static const char text[] = "# sample\n[every]\nname = gateway\nport = 9000\nenabled = off\n"
+                               "buffer = 1MiB\ntimeout = 250ms\nservices = das, api\n"
+                               "listen = ::1\ndir = /srv\nlevel = debug\n[other]\nn = -7\n";
+    char buf[sizeof(text)];
+    (void)state;
+    for (size_t n = 0; n < sizeof(text); n++) {
+        struct osap_config *cfg = new_config();
+        osap_err err;
+        memcpy(buf, text, n);
+        buf[n] = '\0';
+        err = osap_config_load_string(cfg, buf, "prefix");
+        assert_true(err == OSAP_OK || err == OSAP_ECONFIG);
+        if (n == sizeof(text) - 1) assert_int_equal(err, OSAP_OK);
+        osap_config_free(cfg);
+    }
+}
+
 static void test_allocation_failures(void **state)
 {
     static const char text[] = "[every]\nname = n\nservices = a, b, c\ndir = rel/dir\n"
@@ -509,6 +530,7 @@ int main(void)
         cmocka_unit_test(test_set_overrides),
         cmocka_unit_test(test_bad_default_is_refused),
         cmocka_unit_test(test_print),
+        cmocka_unit_test(test_every_prefix),
         cmocka_unit_test(test_allocation_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
