@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Stop collecting messages after this many: the first ones are what matters. */
 #define MAX_ERRORS 50
@@ -602,6 +603,7 @@ static osap_err load(struct osap_config *cfg, struct reader *r)
 osap_err osap_config_load(struct osap_config *cfg, const char *path)
 {
     struct reader r = {0};
+    struct stat sb;
     char *copy;
     osap_err err;
 
@@ -610,6 +612,11 @@ osap_err osap_config_load(struct osap_config *cfg, const char *path)
     r.file = fopen(path, "r");
     if (!r.file) {
         cfg_error(cfg, "%s: cannot open: %s", path, strerror(errno));
+        return OSAP_EIO;
+    }
+    if (fstat(fileno(r.file), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        cfg_error(cfg, "%s: cannot open: %s", path, strerror(EISDIR));
+        fclose(r.file);
         return OSAP_EIO;
     }
     err = load(cfg, &r);

@@ -266,7 +266,9 @@ static int cmd_import(struct osap_store *st, const struct dev_opts *o)
             bad++;
             continue;
         }
-        s = trim(line);
+        s = line;
+        if (lineno == 1 && strncmp(s, "\xef\xbb\xbf", 3) == 0) s += 3; /* UTF-8 BOM */
+        s = trim(s);
         if (*s == '\0' || *s == '#') continue;
         for (p = s; *p; p++)
             if (*p == ',') nf++;

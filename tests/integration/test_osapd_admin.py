@@ -131,6 +131,10 @@ class TestDevices(AdminTestCase):
 
         r = self.osapd.admin("device", "import", "-", input="C1,CODE21\nC2,CODE22\n")
         self.assertEqual(r.stdout, "imported 2 devices\n")
+        # A spreadsheet's UTF-8 byte order mark does not spoil the first serial.
+        bom = self.write("bom.csv", "\ufeffC3,CODE23\n")
+        r = self.osapd.admin("device", "import", bom)
+        self.assertEqual(self.serials("--prefix", "C"), ["C1", "C2", "C3"])
         r = self.osapd.admin("device", "import", os.path.join(self.tmp, "missing.csv"),
                              expect=1)
         self.assertIn("cannot open", r.stderr)

@@ -364,6 +364,8 @@ static void test_load_file(void **state)
     snprintf(path, sizeof(path), "%s/osapd.conf", dir);
     assert_int_equal(osap_config_load(cfg, path), OSAP_EIO);
     assert_error(cfg, "osapd.conf: cannot open");
+    assert_int_equal(osap_config_load(cfg, dir), OSAP_EIO); /* a directory */
+    assert_error(cfg, "cannot open: Is a directory");
     osap_config_free(cfg);
 
     cfg = new_config();
