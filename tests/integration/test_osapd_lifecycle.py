@@ -2,6 +2,7 @@
 pid file and data directory lock, crash and restart, configuration errors with
 file:line, unknown services, command-line usage."""
 
+import configparser
 import json
 import os
 import signal
@@ -156,9 +157,12 @@ class TestLifecycle(osaptest.OsapTestCase):
 
     def test_config_check(self):
         r = self.osapd.admin("config", "check")
-        self.assertIn("[osapd]\ndata_dir = %s\n" % self.osapd.data_dir, r.stdout)
-        self.assertIn("[lbs]\nlisten = 127.0.0.1\nport = %d\n" % self.osapd.port("lbs"),
-                      r.stdout)
+        effective = configparser.ConfigParser(interpolation=None)
+        effective.read_string(r.stdout)
+        self.assertEqual(effective["osapd"]["data_dir"], self.osapd.data_dir)
+        self.assertEqual(effective["lbs"]["listen"], "127.0.0.1")
+        self.assertEqual(effective["lbs"]["port"], str(self.osapd.port("lbs")))
+        self.assertEqual(effective["store"]["busy_timeout"], "5s")
         r = self.osapd.run("config", "check", "--defaults", config=False)
         self.assertEqual(r.returncode, 0)
         for section in ("[osapd]", "[store]", "[lbs]", "[das]", "[api]"):
