@@ -172,7 +172,7 @@ void mqload_client_fanout_pump(struct mqload_worker *w)
         if (delivered + w->fan_written_off > c->pub.next * o->fan)
             w->fan_written_off = c->pub.next * o->fan - delivered;
         outstanding = c->pub.next * o->fan - delivered - w->fan_written_off;
-        if (outstanding < limit) {
+        if (outstanding + o->fan <= limit) { /* room for one more message */
             atomic_store_explicit(&w->pub_waiting, false, memory_order_relaxed);
             w->fan_last_delivered = delivered;
             w->fan_last_progress = w->now;

@@ -106,8 +106,8 @@ free_port() {
 
 # Wait until something listens on 127.0.0.1:$1 (without connecting to it).
 wait_listening() {
-    local port=$1 pid=$2 i
-    for i in $(seq 1 200); do
+    local port=$1 pid=$2 _
+    for _ in $(seq 1 200); do
         if ss -Hltn "sport = :$port" 2>/dev/null | grep -q .; then return 0; fi
         kill -0 "$pid" 2>/dev/null || return 1
         sleep 0.05
@@ -135,19 +135,35 @@ EOF
     server_pid=$!
 }
 
+# Settings that give osapd the same limits as the Mosquitto configuration above,
+# passed only when this osapd knows them (`osapd config check` accepts them).
+osapd_parity_want=(das.max_queued_messages=1000000)
+osapd_parity=() osapd_parity_names=()
+osapd_parity_probe() {
+    local s
+    for s in "${osapd_parity_want[@]}"; do
+        if "$bin/osapd" config check --set "$s" >/dev/null 2>&1; then
+            osapd_parity+=(--set "$s")
+            osapd_parity_names+=("$s")
+        else
+            notes+=("osapd: setting $s not known to this build, left at its default")
+        fi
+    done
+}
+
 start_osapd() {
     local port=$1 data=$tmp/osapd-data
     rm -rf "$data"
     "$bin/osapd" --set osapd.services=das --set "osapd.data_dir=$data" \
         --set osapd.log_level=warn --set das.listen=127.0.0.1 --set "das.port=$port" \
-        --set das.allow_anonymous=yes >>"$tmp/osapd.log" 2>&1 &
+        --set das.allow_anonymous=yes "${osapd_parity[@]}" >>"$tmp/osapd.log" 2>&1 &
     server_pid=$!
 }
 
 stop_server() {
-    local i
+    local _
     kill -TERM "$server_pid" 2>/dev/null || true
-    for i in $(seq 1 100); do
+    for _ in $(seq 1 100); do
         kill -0 "$server_pid" 2>/dev/null || break
         sleep 0.1
     done
@@ -188,6 +204,7 @@ run_one() {
 }
 
 IFS=, read -r -a scenario_list <<<"$scenarios"
+[ $want_osapd = 0 ] || osapd_parity_probe
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 for sc in "${scenario_list[@]}"; do
@@ -206,10 +223,13 @@ mosq_version=$("$mosquitto" -h 2>/dev/null | head -n1 | sed -n 's/^mosquitto ver
 osapd_version=$("$bin/osapd" --version 2>/dev/null | head -n1 || true)
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
 note_text=$(printf '%s\n' "${notes[@]:-}")
+osapd_settings="services=das, allow_anonymous"
+for s in "${osapd_parity_names[@]}"; do osapd_settings+=", $s"; done
+
 
 /usr/bin/python3 "$here/summarize.py" "$results" \
     --command "$cmdline" --date "$started" --nproc "$(nproc)" \
     --cpu "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)" \
     --kernel "$(uname -r)" --load "$load_start / $load_end" \
     --mosquitto "${mosq_version:-?}" --osapd "${osapd_version:-?}" --commit "$commit" \
-    --runs "$runs" --threads "$threads" --notes "$note_text"
+    --runs "$runs" --threads "$threads" --notes "$note_text" --osapd-settings "$osapd_settings"

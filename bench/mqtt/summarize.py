@@ -90,7 +90,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("results")
     for opt in ("command", "date", "nproc", "cpu", "kernel", "load", "mosquitto", "osapd",
-                "commit", "runs", "threads", "notes"):
+                "commit", "runs", "threads", "notes", "osapd_settings"):
         ap.add_argument("--" + opt, default="")
     a = ap.parse_args()
 
@@ -127,7 +127,7 @@ def main():
                    "persistence, max_queued_messages 1000000, set_tcp_nodelay true)"
                    .format(a.mosquitto))
     if "osapd" in present:
-        srv.append("{} (commit {}) with `services = das`, allow_anonymous".format(a.osapd, a.commit))
+        srv.append("{} (commit {}; {})".format(a.osapd, a.commit, a.osapd_settings))
     md.append("- Servers: " + "; ".join(srv) + "; each run starts a fresh server")
     md.append("- Generator: osap-mqtt-load, {} thread(s), on the same cores as the server; "
               "runs alternate between the servers".format(a.threads))
