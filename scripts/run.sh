@@ -73,35 +73,58 @@ LOG_FILE=$(get osapd log_file)
 mkdir -p "$DATA_DIR"
 chmod 700 "$DATA_DIR"
 
-# A small fleet in the store, also written to $DATA_DIR/fleet.csv for the
-# simulator. Idempotent: devices already there are left alone.
+# A small fleet in the store, also written to $DATA_DIR/fleet.csv. With osap-sim
+# built, the fleet is its identities (seed FLEET_SEED), so the simulator started
+# below presents exactly these devices. Idempotent: devices already there are left
+# alone.
+FLEET_SEED=${FLEET_SEED:-1}
 provision_fleet() {
     fleet=$DATA_DIR/fleet.csv
     if [ ! -f "$fleet" ]; then
-        i=1
-        : >"$fleet.tmp"
-        while [ "$i" -le "$FLEET_SIZE" ]; do
-            printf 'SIM%06d,SIMCODE%d,osap-sim\n' "$i" "$i" >>"$fleet.tmp"
-            i=$((i + 1))
-        done
+        if [ -x "$BIN/osap-sim" ]; then
+            "$BIN/osap-sim" identities --count "$FLEET_SIZE" --seed "$FLEET_SEED" >"$fleet.tmp"
+        else
+            i=1
+            : >"$fleet.tmp"
+            while [ "$i" -le "$FLEET_SIZE" ]; do
+                printf 'SIM%06d,SIMCODE%d,osap-sim\n' "$i" "$i" >>"$fleet.tmp"
+                i=$((i + 1))
+            done
+        fi
         mv "$fleet.tmp" "$fleet"
     fi
-    if ! "$OSAPD" device show -c "$CONF" SIM000001 >/dev/null 2>&1; then
+    first=$(head -n 1 "$fleet" | cut -d, -f1)
+    if ! "$OSAPD" device show -c "$CONF" "$first" >/dev/null 2>&1; then
         "$OSAPD" device import -c "$CONF" --skip-bad "$fleet" >/dev/null
     fi
-    echo "fleet:    $FLEET_SIZE devices in the store (serials and codes in $fleet)"
+    echo "fleet:    $(wc -l <"$fleet") devices in the store (serials and codes in $fleet)"
 }
 
-# TODO(osap-sim): start the simulated fleet once the LBS and the DAS exist, e.g.
-#   "$BIN/osap-sim" --lbs 127.0.0.1:$LBS_PORT --devices "$DATA_DIR/fleet.csv" &
-#   SIM_PID=$!
-# and stop it in stop_all below.
+# The simulated fleet: osap-sim runs the devices of fleet.csv against the LBS,
+# keeping their state (devid, master key, event queues) in $DATA_DIR/sim, so a
+# second `make run` restarts them on path C. Its log and final JSON line go to
+# $DATA_DIR/sim.log; it is stopped with osapd.
+SIM_PID=""
 start_fleet() {
-    if [ ! -x "$BIN/osap-sim" ] || ! echo "$RUN" | grep -q lbs; then
-        echo "fleet:    not simulated yet (needs osap-sim and the lbs service)"
+    if [ ! -x "$BIN/osap-sim" ] || ! echo "$RUN" | grep -q lbs || ! echo "$RUN" | grep -q das; then
+        echo "fleet:    not simulated (needs osap-sim and the lbs and das services)"
         return 0
     fi
-    echo "fleet:    (simulator start-up not wired yet: see scripts/run.sh)"
+    fleet_count=$(wc -l <"$DATA_DIR/fleet.csv")
+    case $(head -n 1 "$DATA_DIR/fleet.csv") in
+    SIM"$FLEET_SEED"X*) ;;
+    *)
+        echo "fleet:    not simulated ($DATA_DIR/fleet.csv is not osap-sim's; remove it)"
+        return 0
+        ;;
+    esac
+    lbs_addr=$(get lbs listen)
+    case $lbs_addr in "" | "-" | 0.0.0.0 | "*") lbs_addr=127.0.0.1 ;; esac
+    "$BIN/osap-sim" --lbs "$lbs_addr:$(get lbs port)" --count "$fleet_count" \
+        --seed "$FLEET_SEED" --state-dir "$DATA_DIR/sim" --ramp 20 --quiet \
+        >"$DATA_DIR/sim.log" 2>&1 &
+    SIM_PID=$!
+    echo "fleet:    $fleet_count simulated devices (osap-sim, pid $SIM_PID, log $DATA_DIR/sim.log)"
 }
 
 echo "OSAP from $(pwd)"
@@ -133,6 +156,7 @@ setsid "$OSAPD" -c "$CONF" --set "osapd.services=$RUN" &
 OSAPD_PID=$!
 # shellcheck disable=SC2317 # called by the trap
 forward_stop() {
+    [ -n "$SIM_PID" ] && kill -TERM "$SIM_PID" 2>/dev/null
     kill -TERM "$OSAPD_PID" 2>/dev/null || true
 }
 trap forward_stop INT TERM
