@@ -291,7 +291,7 @@ static void on_model(struct osap_device *dev, const struct osap_topic_v3 *t, uin
                               dev->message_max - half - 48 - 512, &out_len);
         if (code == OSAP_DEVICE_REPLY_LATER) return;
     }
-    if (!dev->conn.open || dev->phase != PH_ONLINE) return;
+    if (!dev_can_answer(dev)) return;
     send_model_reply(dev, kind, res, dom, id, seq, code, out + 48, out_len);
 }
 
@@ -308,7 +308,7 @@ osap_err osap_device_reply(osap_device_t *dev, uint32_t request_id, int code,
         if (dev->pending[i].id == request_id) p = &dev->pending[i];
     err = OSAP_ENOTFOUND;
     if (!p) goto out;
-    if (p->session != dev->session || dev->phase != PH_ONLINE) {
+    if (p->session != dev->session || !dev_can_answer(dev)) {
         p->id = 0;
         goto out;
     }

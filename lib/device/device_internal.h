@@ -225,6 +225,12 @@ static inline int dev_span_is(struct osap_topic_span sp, const char *s)
     return sp.len == n && memcmp(sp.ptr, s, n) == 0;
 }
 
+/* The session is registered (CONNACK 0 received): answers may be sent. */
+static inline int dev_can_answer(const struct osap_device *dev)
+{
+    return dev->conn.open && (dev->phase == PH_ONLINE || dev->phase == PH_DAS_SUBACK);
+}
+
 /* ---- device.c ---- */
 void osap__dev_set_state(struct osap_device *dev, enum osap_device_state st, osap_err reason);
 void osap__dev_wake_at(struct osap_device *dev, uint64_t t);

@@ -278,7 +278,7 @@ void osap__shadow_on_set(struct osap_device *dev, const char *resource, uint32_t
         code = apply_desired(dev, OSAP_DEVICE_REQ_SHADOW_SET, resource, desired, seq);
     cJSON_Delete(root);
     if (code == OSAP_DEVICE_REPLY_LATER) return;
-    if (!dev->conn.open || dev->phase != PH_ONLINE) return;
+    if (!dev_can_answer(dev)) return;
     osap__shadow_send_set_reply(dev, resource, seq, code);
 }
 

@@ -58,7 +58,9 @@ struct fsrv {
     int suback_fail;
     int drop_pubacks;
     int no_pingresp;
-    int das_down; /* refuse DAS connections */
+    int das_down;            /* refuse DAS connections */
+    const char *early_topic; /* a QoS 1 request sent right after the first SUBACK */
+    const char *early_body;
     int lbs_down; /* refuse LBS connections */
     /* per connection */
     osap_lbs_server_t *lbs[FAKE_CONNS_MAX];
@@ -242,6 +244,10 @@ static inline void fs_das_packet(struct fsrv *s, int conn, const struct osap_mqt
         ans.suback.count = 1;
         ans.suback.codes = &code;
         fs_send(s, conn, &ans);
+        if (s->early_topic && strstr(p->topic, "/iot/")) {
+            fs_publish(s, conn, s->early_topic, 1, 77, s->early_body);
+            s->early_topic = NULL;
+        }
         return;
     }
     case OSAP_MQTT_UNSUBSCRIBE:

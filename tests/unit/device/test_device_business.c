@@ -540,6 +540,27 @@ static void test_requests(void **state)
     env_free(&e);
 }
 
+/* A request that arrives between the two SUBACKs is answered too. */
+static void test_request_before_online(void **state)
+{
+    struct env e;
+    const struct fs_pub *r;
+
+    (void)state;
+    env_init(&e);
+    e.handler = request_handler;
+    e.s.early_topic = "/iot/Q12345678/global/0-global/model/attribute/set/d/k";
+    e.s.early_body = "{\"data\":{\"Value\":7}}";
+    env_start(&e);
+    assert_online(&e, 5000);
+    fs_run(&e.s, e.dev, 10);
+    r = fs_nth(&e.s, OSAP_MQTT_PUBLISH, "/model/attribute/set_reply/d/k", 0);
+    assert_non_null(r);
+    assert_int_equal(r->seq, 77);
+    assert_string_equal(r->body, "{\"code\":0}");
+    env_free(&e);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Domain 1000                                                              */
 /* ------------------------------------------------------------------------ */
@@ -594,6 +615,7 @@ int main(void)
         cmocka_unit_test(test_shadow_reports_and_query),
         cmocka_unit_test(test_shadow_query_retries),
         cmocka_unit_test(test_requests),
+        cmocka_unit_test(test_request_before_online),
         cmocka_unit_test(test_access_domain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
