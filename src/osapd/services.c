@@ -9,11 +9,12 @@
 #include "api/api_config.h"
 #include "config_core.h"
 #include "das/das_config.h"
+#include "das/das_service.h"
 #include "lbs/lbs_config.h"
 #include "store.h"
 
 const struct osapd_service *const osapd_builtin_services[] = {
-    /* &das_service, */
+    &das_service,
     /* &lbs_service, */
     /* &api_service, */
     NULL,

@@ -21,6 +21,60 @@ static const struct osap_cfg_item das_items[] = {
      "PBKDF2-HMAC-SHA512 iterations for MQTT user passwords set by `osapd user`; each "
      "CONNECT with a password costs about 1 ms per 1000.",
      NULL, 0},
+    {"udp_port", OSAP_CFG_INT, "0", 0, 65535, F(udp_port),
+     "UDP port of this node as handed to devices (DasInfo.UdpPort); 0 = none.", NULL, 0},
+    {"domain", OSAP_CFG_STRING, "", 0, 63, F(domain),
+     "Domain of this node as handed to devices (DasInfo.Domain); empty = the advertise "
+     "address.",
+     NULL, 0},
+    {"node_id", OSAP_CFG_STRING, "", 0, 63, F(node_id),
+     "Identifier of this DAS node in the das_nodes table and DasInfo.ServerID; empty = "
+     "advertise:port.",
+     NULL, 0},
+    {"heartbeat", OSAP_CFG_DURATION, "5s", 100, 3600000, F(heartbeat),
+     "How often this node writes its address and connection count to the das_nodes table "
+     "(the LBS sends devices to the least-loaded live node).",
+     NULL, 0},
+    {"max_packet_size", OSAP_CFG_SIZE, "1MiB", 64, 268435460, F(max_packet_size),
+     "Largest MQTT packet accepted from a connected client (whole packet); a larger one "
+     "closes the connection.",
+     NULL, 0},
+    {"connect_max_packet", OSAP_CFG_SIZE, "64KiB", 64, 268435460, F(connect_max_packet),
+     "Largest packet accepted before the CONNECT is accepted (stricter than "
+     "max_packet_size: unauthenticated peers).",
+     NULL, 0},
+    {"connect_timeout", OSAP_CFG_DURATION, "10s", 100, 3600000, F(connect_timeout),
+     "A new connection that has not sent its CONNECT within this time is closed.", NULL, 0},
+    {"max_connections", OSAP_CFG_INT, "0", 0, 100000000, F(max_connections),
+     "Most connections served at once (devices and clients); 0 = no limit.", NULL, 0},
+    {"max_inflight", OSAP_CFG_INT, "20", 1, 65535, F(max_inflight),
+     "QoS 1 and 2 messages sent to one client and not yet acknowledged; further messages "
+     "wait in its session queue.",
+     NULL, 0},
+    {"max_queued_messages", OSAP_CFG_INT, "1000", 0, 100000000, F(max_queued_messages),
+     "Messages one session may queue (client offline, or max_inflight reached); beyond it "
+     "the oldest QoS 0 message, else the new message, is dropped.",
+     NULL, 0},
+    {"max_queued_bytes", OSAP_CFG_SIZE, "16MiB", 0, 1099511627776, F(max_queued_bytes),
+     "Payload bytes one session may queue; same rule as max_queued_messages.", NULL, 0},
+    {"queue_qos0", OSAP_CFG_BOOL, "no", 0, 0, F(queue_qos0),
+     "Also queue QoS 0 messages for persistent sessions whose client is offline.", NULL, 0},
+    {"max_output_bytes", OSAP_CFG_SIZE, "4MiB", 4096, 1099511627776, F(max_output_bytes),
+     "Bytes waiting to be written to one connection; beyond it the client is a slow "
+     "consumer (see slow_consumer) and the server stops reading from it.",
+     NULL, 0},
+    {"slow_consumer", OSAP_CFG_STRING, "drop", 0, 0, F(slow_consumer),
+     "What happens to a client whose output exceeds max_output_bytes: drop (its QoS 0 "
+     "messages are dropped; QoS 1/2 wait in its queue) or disconnect.",
+     "drop|disconnect", 0},
+    {"session_expiry", OSAP_CFG_DURATION, "0", 0, 31536000000, F(session_expiry),
+     "Persistent sessions (clean session 0) of clients that stay offline this long are "
+     "discarded; 0 = kept until the server stops.",
+     NULL, 0},
+    {"max_retained", OSAP_CFG_INT, "100000", 0, 100000000, F(max_retained),
+     "Most retained topics kept; a retained message for a new topic beyond it is "
+     "delivered but not retained. 0 = no limit.",
+     NULL, 0},
     {NULL, 0, NULL, 0, 0, 0, NULL, NULL, 0},
 };
 

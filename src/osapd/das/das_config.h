@@ -18,6 +18,23 @@ struct das_config {
     char *advertise;             /* address the LBS hands to devices for this node */
     bool allow_anonymous;        /* MQTT clients without user name */
     int64_t password_iterations; /* PBKDF2 iterations of new MQTT user passwords */
+    /* Broker core (das_*.c, handle_*.c). Durations in ms, sizes in bytes. */
+    int64_t udp_port;            /* DasInfo.UdpPort of this node (0 = none) */
+    char *domain;                /* DasInfo.Domain ("" = advertise) */
+    char *node_id;               /* DasInfo.ServerID ("" = advertise:port) */
+    int64_t heartbeat;           /* das_nodes heartbeat period */
+    uint64_t max_packet_size;    /* largest packet from an accepted client */
+    uint64_t connect_max_packet; /* largest packet before CONNECT is accepted */
+    int64_t connect_timeout;     /* CONNECT must arrive within this */
+    int64_t max_connections;     /* 0 = no limit */
+    int64_t max_inflight;        /* QoS 1/2 messages sent and not acknowledged, per client */
+    int64_t max_queued_messages; /* messages queued per session (offline or window full) */
+    uint64_t max_queued_bytes;   /* payload bytes queued per session */
+    bool queue_qos0;             /* queue QoS 0 messages for offline persistent sessions */
+    uint64_t max_output_bytes;   /* bytes waiting to be written, per connection */
+    char *slow_consumer;         /* "drop" (QoS 0) or "disconnect" */
+    int64_t session_expiry;      /* offline persistent sessions are dropped after (0 = never) */
+    int64_t max_retained;        /* retained topics kept (0 = no limit) */
 };
 
 /** The [das] table. */

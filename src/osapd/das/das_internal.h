@@ -1,0 +1,624 @@
+/*
+ * Internals of the DAS broker core, shared by das_*.c and handle_*.c. Not for the
+ * device layer (it uses das_hooks.h only).
+ *
+ * Threads and ownership (see docs/ARCHITECTURE.md, "DAS service"):
+ *   - struct das: the service; read-only after start except the atomics, the retained
+ *     store (its own mutex) and the workers' mailboxes.
+ *   - struct das_worker: one thread, one libuv loop, one listening socket
+ *     (SO_REUSEPORT), its connections, its sessions (those whose key hashes to it),
+ *     its subscription trie. Only its own thread touches these.
+ *   - struct das_msg: an immutable published message, reference-counted with atomics
+ *     and shared by every queue, in-flight slot and write that holds it.
+ */
+#ifndef OSAPD_DAS_INTERNAL_H
+#define OSAPD_DAS_INTERNAL_H
+
+#include "das/das_config.h"
+#include "das/das_hooks.h"
+#include "osap/err.h"
+#include "osap/mqtt.h"
+#include "service.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#define DAS_LOG "das"
+
+#define das_container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
+
+/* ------------------------------------------------------------------------ */
+/* Intrusive doubly linked lists                                            */
+/* ------------------------------------------------------------------------ */
+
+struct das_link {
+    struct das_link *prev, *next;
+};
+
+static inline void das_list_init(struct das_link *head)
+{
+    head->prev = head->next = head;
+}
+static inline bool das_list_empty(const struct das_link *head)
+{
+    return head->next == head;
+}
+static inline void das_list_add_tail(struct das_link *head, struct das_link *l)
+{
+    l->prev = head->prev;
+    l->next = head;
+    head->prev->next = l;
+    head->prev = l;
+}
+static inline void das_list_remove(struct das_link *l)
+{
+    l->prev->next = l->next;
+    l->next->prev = l->prev;
+    l->prev = l->next = l;
+}
+static inline bool das_linked(const struct das_link *l)
+{
+    return l->next != NULL && l->next != l;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Messages (das_msg.c)                                                     */
+/* ------------------------------------------------------------------------ */
+
+/** An immutable published message: topic (NUL-terminated) then payload, in one
+ *  allocation. Shared by reference (das_msg_ref/das_msg_unref, atomic). */
+struct das_msg {
+    atomic_uint refs;
+    uint32_t payload_len;
+    uint16_t topic_len;
+    uint8_t qos;    /* QoS it was published with */
+    uint8_t retain; /* RETAIN it was published with */
+    uint32_t hint;  /* das_hint_of() of the topic */
+    char topic[];   /* topic_len bytes, NUL, then the payload */
+};
+
+static inline const uint8_t *das_msg_payload(const struct das_msg *m)
+{
+    return (const uint8_t *)m->topic + m->topic_len + 1;
+}
+
+/** A new message (refs = 1) holding copies of @p topic and @p payload. */
+osap_err das_msg_new(const char *topic, size_t topic_len, const uint8_t *payload, size_t len,
+                     int qos, int retain, struct das_msg **out);
+static inline struct das_msg *das_msg_ref(struct das_msg *m)
+{
+    atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
+    return m;
+}
+void das_msg_unref(struct das_msg *m);
+
+/* ------------------------------------------------------------------------ */
+/* Settings (das_service.c)                                                 */
+/* ------------------------------------------------------------------------ */
+
+struct das_settings {
+    size_t max_packet;
+    size_t connect_max_packet;
+    uint64_t connect_timeout_ms;
+    uint64_t max_connections; /* 0 = none */
+    uint32_t max_inflight;
+    uint64_t max_queued_messages;
+    uint64_t max_queued_bytes;
+    bool queue_qos0;
+    uint64_t max_output_bytes;
+    bool slow_disconnect;
+    uint64_t session_expiry_ms; /* 0 = never */
+    uint64_t max_retained;      /* 0 = no limit */
+    bool allow_anonymous;
+};
+
+/* ------------------------------------------------------------------------ */
+/* Level trie (das_trie.c): subscriptions per worker, retained messages     */
+/* ------------------------------------------------------------------------ */
+
+struct das_sub;
+
+/** One level of a topic tree. Children are found through the tree's hash table
+ *  (keyed by parent and level text) and listed through first_child/next_sibling. */
+struct das_tnode {
+    struct das_tnode *parent;
+    struct das_tnode *hnext; /* hash chain */
+    struct das_tnode *first_child, *next_sibling, *prev_sibling;
+    struct das_tnode *plus, *hash; /* the '+' and '#' children (subscription trie) */
+    uint32_t hval;
+    uint32_t nchildren;
+    /* payload */
+    struct das_sub **subs; /* subscription trie: subscriptions ending here */
+    uint32_t nsubs, capsubs;
+    struct das_msg *retained; /* retained trie: the message of this topic */
+    uint16_t len;
+    char level[];
+};
+
+struct das_trie {
+    struct das_tnode *root;
+    struct das_tnode **buckets;
+    size_t nbuckets; /* power of two */
+    size_t nnodes;
+};
+
+osap_err das_trie_init(struct das_trie *t);
+/** Free every node (payloads must already be empty or released by the caller). */
+void das_trie_release(struct das_trie *t);
+/** The child of @p parent named @p level, or NULL. */
+struct das_tnode *das_trie_child(const struct das_trie *t, const struct das_tnode *parent,
+                                 const char *level, size_t len);
+/** The node of the '/'-separated path @p path, created as needed. */
+osap_err das_trie_insert(struct das_trie *t, const char *path, size_t len, struct das_tnode **out);
+/** The node of @p path, or NULL. */
+struct das_tnode *das_trie_find(const struct das_trie *t, const char *path, size_t len);
+/** Remove @p n and its ancestors while they hold nothing (no payload, no child). */
+void das_trie_prune(struct das_trie *t, struct das_tnode *n);
+
+/* ------------------------------------------------------------------------ */
+/* Retained messages (das_retain.c): one store for the whole DAS, locked    */
+/* ------------------------------------------------------------------------ */
+
+struct das_retain {
+    uv_mutex_t lock;
+    struct das_trie trie;
+    uint64_t count;
+};
+
+osap_err das_retain_init(struct das_retain *r);
+void das_retain_release(struct das_retain *r);
+/** Store @p m as the retained message of its topic (an empty payload clears it). */
+void das_retain_store(struct das *das, struct das_msg *m);
+/** Every retained message matching @p filter, referenced, in @p *out (an array the
+ *  caller frees with das_retain_free_list()). */
+osap_err das_retain_match(struct das *das, const char *filter, size_t len, struct das_msg ***out,
+                          size_t *n);
+void das_retain_free_list(struct das_msg **list, size_t n);
+
+/* ------------------------------------------------------------------------ */
+/* Mailboxes (das_mailbox.c): multi-producer, single-consumer, batched      */
+/* ------------------------------------------------------------------------ */
+
+/** An item posted to a worker. */
+struct das_mail {
+    struct das_mail *next;
+    void (*run)(struct das_worker *w, struct das_mail *m); /* consumes (frees) m */
+};
+
+/** Push @p m to worker @p w. OSAP_ESTATE when the worker has stopped (then the caller
+ *  still owns @p m). The worker is woken once per batch. */
+osap_err das_mail_push(struct das_worker *w, struct das_mail *m);
+/** Run every item in the mailbox (the async callback). */
+void das_mailbox_drain(struct das_worker *w);
+/** Close the mailbox for good and run what is left. */
+void das_mailbox_close(struct das_worker *w);
+
+/** A batch of messages forwarded to another worker for matching. */
+struct das_batch {
+    struct das_mail mail;
+    uint32_t n, cap;
+    struct das_msg *msgs[];
+};
+/** Add @p m (a reference is taken) to the batch for worker @p target. */
+void das_forward(struct das_worker *w, uint32_t target, struct das_msg *m);
+/** Post every batch built during this loop iteration. */
+void das_forward_flush(struct das_worker *w);
+
+/* ------------------------------------------------------------------------ */
+/* Sessions (das_session.c)                                                 */
+/* ------------------------------------------------------------------------ */
+
+enum das_session_kind { DAS_SESSION_CLIENT = 0, DAS_SESSION_DEVICE = 1 };
+
+/** A queued message (session queue). */
+struct das_qentry {
+    struct das_qentry *next;
+    struct das_msg *msg;
+    uint8_t qos;
+    uint8_t retain;
+};
+
+enum das_inflight_state {
+    DAS_WAIT_PUBACK = 1, /* QoS 1 sent */
+    DAS_WAIT_PUBREC = 2, /* QoS 2 sent */
+    DAS_WAIT_PUBCOMP = 3 /* PUBREL sent */
+};
+
+/** A QoS 1/2 message sent and not yet acknowledged. */
+struct das_inflight {
+    struct das_msg *msg; /* NULL once PUBREC arrived */
+    uint16_t pid;
+    uint8_t qos;
+    uint8_t state; /* enum das_inflight_state; 0 = free slot */
+    uint8_t retain;
+};
+
+/** One subscription of a session (also an entry of a trie node). */
+struct das_sub {
+    struct das_session *session;
+    struct das_tnode *node;
+    struct das_sub *next_in_session;
+    uint32_t index; /* in node->subs */
+    uint8_t qos;
+    uint8_t hint; /* das_hint_of() bucket of the filter */
+};
+
+struct das_session {
+    struct das_session *hnext; /* worker session table chain */
+    struct das_conn *conn;     /* NULL while offline */
+    struct das_sub *subs;
+    /* outgoing QoS 1/2 in flight: a ring in send order */
+    struct das_inflight *inflight;
+    uint32_t if_cap, if_head, if_count; /* if_count: slots used from head, holes included */
+    uint32_t if_live;                   /* slots holding a message */
+    uint16_t next_pid;
+    /* queue */
+    struct das_qentry *q_head, *q_tail;
+    uint64_t q_count, q_bytes;
+    /* incoming QoS 2 packet ids awaiting PUBREL */
+    uint16_t *rel;
+    uint32_t nrel, caprel;
+    /* offline expiry */
+    struct das_link offline_link;
+    uint64_t offline_since;
+    /* matching */
+    uint32_t match_epoch;
+    uint8_t match_qos;
+    uint8_t kind; /* enum das_session_kind */
+    bool clean;
+    uint32_t hval;
+    uint16_t key_len;
+    char key[]; /* NUL-terminated */
+};
+
+struct das_session_table {
+    struct das_session **buckets;
+    size_t nbuckets;
+    size_t count;
+};
+
+osap_err das_sessions_init(struct das_session_table *t);
+/** Free every session (the worker is stopping). */
+void das_sessions_release(struct das_worker *w);
+struct das_session *das_session_find(struct das_worker *w, int kind, const char *key, size_t len);
+osap_err das_session_new(struct das_worker *w, int kind, const char *key, size_t len,
+                         struct das_session **out);
+/** Remove and free @p s: subscriptions, queue, in-flight messages. */
+void das_session_destroy(struct das_worker *w, struct das_session *s);
+/** The client of @p s went away: clean sessions are destroyed, others kept. */
+void das_session_detach(struct das_worker *w, struct das_session *s);
+/** Discard offline sessions older than the session_expiry setting. */
+void das_session_expire(struct das_worker *w, uint64_t now);
+
+/** Deliver @p m to session @p s at QoS @p qos (already the minimum of the message's
+ *  and the subscription's), with @p retain as the RETAIN flag. */
+void das_session_deliver(struct das_worker *w, struct das_session *s, struct das_msg *m, int qos,
+                         int retain);
+/** Send what the session may send now: queued messages into free in-flight slots. */
+void das_session_pump(struct das_worker *w, struct das_session *s);
+/** After a reconnect: resend every in-flight message (DUP) or PUBREL, then pump. */
+void das_session_resend(struct das_worker *w, struct das_session *s);
+/** An acknowledgement for @p pid: PUBACK (qos 1), PUBREC, PUBCOMP. Returns false
+ *  when no matching in-flight message exists. */
+bool das_session_ack(struct das_worker *w, struct das_session *s, uint16_t pid, int type);
+/** Send @p m to the connected client of @p s at QoS 1 outside the in-flight window
+ *  (device layer requests). */
+osap_err das_session_send_direct(struct das_worker *w, struct das_session *s, struct das_msg *m,
+                                 int qos, uint16_t *pid);
+/** Incoming QoS 2 ids: returns true when @p pid was already recorded; otherwise
+ *  records it (OSAP_EBUSY in *err when the limit is reached). */
+bool das_session_rel_seen(struct das_session *s, uint16_t pid, uint32_t limit, osap_err *err);
+void das_session_rel_done(struct das_session *s, uint16_t pid);
+
+/* Subscriptions (das_subs.c) */
+/** Add or replace the subscription of @p s to @p filter. */
+osap_err das_subs_add(struct das_worker *w, struct das_session *s, const char *filter, size_t len,
+                      int qos);
+/** Remove the subscription of @p s to @p filter (no-op when absent). */
+void das_subs_remove(struct das_worker *w, struct das_session *s, const char *filter, size_t len);
+/** Remove every subscription of @p s. */
+void das_subs_clear(struct das_worker *w, struct das_session *s);
+/** Deliver @p m to every matching session of worker @p w (once each, highest QoS). */
+void das_subs_deliver(struct das_worker *w, struct das_msg *m);
+
+/** The hint bucket (0..62) of a topic's first level; 63 = a filter whose first level
+ *  is a wildcard. */
+#define DAS_HINTS         64
+#define DAS_HINT_WILDCARD 63
+uint32_t das_hint_of(const char *topic, size_t len);
+
+/* ------------------------------------------------------------------------ */
+/* Access control (das_acl.c)                                               */
+/* ------------------------------------------------------------------------ */
+
+struct das_acl_rule {
+    char *pattern;
+    uint16_t len;
+    uint8_t access; /* enum osap_mqtt_access */
+};
+
+/** The rules of one authenticated user, loaded at CONNECT. */
+struct das_acl {
+    uint32_t n;
+    struct das_acl_rule rules[];
+};
+
+/** Load the ACL rows of @p username from the store, with %u and %c substituted. */
+osap_err das_acl_load(struct osap_store *st, const char *username, const char *client_id,
+                      struct das_acl **out);
+void das_acl_free(struct das_acl *acl);
+/** May a client publish to @p topic? (NULL acl = anonymous: anything but $ topics) */
+bool das_acl_can_write(const struct das_acl *acl, const char *topic, size_t len);
+/** May a client subscribe to @p filter? (every topic it matches must be readable) */
+bool das_acl_can_read(const struct das_acl *acl, const char *filter, size_t len);
+/** Whether pattern @p p (a filter) covers every topic filter @p f matches. */
+bool das_filter_covers(const char *p, size_t plen, const char *f, size_t flen);
+
+/* ------------------------------------------------------------------------ */
+/* Connections (das_conn.c, das_read.c, das_out.c)                          */
+/* ------------------------------------------------------------------------ */
+
+enum das_conn_state {
+    DAS_CONN_NEW = 0, /* waiting for CONNECT */
+    DAS_CONN_AUTH,    /* CONNECT read, password being verified: reading paused */
+    DAS_CONN_ACTIVE,  /* CONNACK 0 sent */
+    DAS_CONN_MOVING,  /* handed to its home worker */
+    DAS_CONN_CLOSING, /* uv_close issued */
+};
+
+/** One segment of the output queue: header bytes in the queue's byte buffer, then
+ *  optionally the payload of a message (not copied). */
+struct das_seg {
+    uint32_t off, len;   /* bytes in out->bytes */
+    struct das_msg *msg; /* payload to send after them, or NULL */
+};
+
+struct das_out {
+    uint8_t *bytes;
+    uint32_t blen, bcap;
+    struct das_seg *segs;
+    uint32_t nsegs, capsegs;
+};
+
+/** A write handed to uv_write: the queue as it was, owned until the callback. */
+struct das_wreq {
+    uv_write_t req;
+    struct das_out out;
+    struct das_conn *conn;
+    size_t pending; /* bytes handed to uv_write */
+};
+
+struct das_conn {
+    uv_tcp_t tcp;
+    struct das_worker *w;
+    struct das_session *session;
+    uint32_t slot, generation;
+    uint8_t state;                      /* enum das_conn_state */
+    bool is_device;                     /* accepted by the device layer */
+    bool disconnected;                  /* DISCONNECT received: no will */
+    bool suppress_will;                 /* das_conn_close(..., 1), shutdown */
+    bool reading;                       /* uv_read_start active */
+    bool in_flushq;                     /* queued for the end-of-iteration flush */
+    bool no_device;                     /* judged an ordinary client already (moved twice) */
+    bool throttled;                     /* reading stopped: output over max_output_bytes */
+    bool close_pending;                 /* das_conn_close(): closed at the end of the iteration */
+    bool clean;                         /* CONNECT clean session */
+    uint8_t hlen;                       /* bytes in hbuf */
+    uint8_t hbuf[OSAP_MQTT_HEADER_MAX]; /* a partial fixed header */
+    uint16_t keepalive;                 /* seconds, from CONNECT */
+    uint32_t move_to;                   /* DAS_CONN_MOVING: the home worker */
+    int refs;                           /* the handle + a pending password check */
+    /* a partial packet: exactly its total length */
+    uint8_t *pkt;
+    uint32_t pkt_len, pkt_cap;
+    /* bytes read but not processed while reading is paused (password check) */
+    uint8_t *held;
+    uint32_t held_len;
+    /* output */
+    struct das_out out;
+    uint64_t out_bytes; /* queued + being written */
+    struct das_wreq *writing;
+    struct das_link flush_link;
+    /* timers: a slot of the worker's timing wheel */
+    struct das_link wheel_link;
+    uint64_t last_rx; /* loop time (ms) of the last packet */
+    uint64_t accepted_at;
+    /* identity */
+    char *client_id;
+    char *username;
+    struct das_acl *acl; /* NULL: anonymous or device */
+    bool anonymous;
+    struct das_msg *will;
+    void *device;
+    struct das_link conns_link;
+};
+
+/** Accept @p fd (already accepted, non-blocking) or the pending connection of the
+ *  listener into a new connection of worker @p w. */
+osap_err das_conn_open_fd(struct das_worker *w, int fd, const uint8_t *data, size_t len,
+                          bool no_device);
+void das_conn_accept(struct das_worker *w);
+/** Close: publish the will unless the client sent DISCONNECT or @p suppress_will,
+ *  detach the session, run the device hook, flush what can be flushed, close. */
+void das_conn_close_now(struct das_conn *c, const char *reason, bool suppress_will);
+/** Feed bytes read from the socket. */
+void das_conn_feed(struct das_conn *c, const uint8_t *data, size_t len);
+/** Reading resumed after a password check: process the held bytes. */
+void das_conn_resume(struct das_conn *c);
+/** Hand the connection to worker c->move_to with the CONNECT bytes @p raw and the
+ *  bytes after them. */
+void das_conn_move(struct das_conn *c, const uint8_t *raw, size_t raw_len, const uint8_t *rest,
+                   size_t rest_len);
+/** The keepalive/connect deadline changed: put @p c back into the timing wheel. */
+void das_conn_schedule(struct das_conn *c);
+void das_conn_release(struct das_conn *c);
+
+/* Output (das_out.c) */
+/** Room for @p n more header bytes; returns where to write them or NULL (ENOMEM). */
+uint8_t *das_out_reserve(struct das_conn *c, size_t n);
+/** Commit @p n bytes written at the pointer returned by das_out_reserve(), then the
+ *  payload of @p msg (a reference is taken) when not NULL. */
+osap_err das_out_commit(struct das_conn *c, size_t n, struct das_msg *msg);
+/** Write what is queued now (uv_try_write, then uv_write for the rest). */
+void das_out_flush(struct das_conn *c);
+/** Free the queue's buffers and references. */
+void das_out_release(struct das_out *o);
+
+/* Packet writers (das_send.c) */
+osap_err das_send_connack(struct das_conn *c, bool session_present, uint8_t code);
+osap_err das_send_ack(struct das_conn *c, uint8_t type, uint16_t pid);
+osap_err das_send_suback(struct das_conn *c, uint16_t pid, const uint8_t *codes, size_t n);
+osap_err das_send_pingresp(struct das_conn *c);
+osap_err das_send_publish(struct das_conn *c, struct das_msg *m, int qos, int retain, int dup,
+                          uint16_t pid);
+
+/* Packet handlers (handle_*.c): each returns OSAP_OK, or an error that closes the
+ * connection (as a protocol error: the will is published). */
+osap_err das_handle_packet(struct das_conn *c, const struct osap_mqtt_header *hdr,
+                           const uint8_t *body);
+/* CONNECT may leave the connection in DAS_CONN_MOVING (to be handed to its home
+ * worker) or DAS_CONN_AUTH (password check running; reading paused). */
+osap_err das_handle_connect(struct das_conn *c, const struct osap_mqtt_header *hdr,
+                            const uint8_t *body);
+osap_err das_handle_publish(struct das_conn *c, const struct osap_mqtt_packet *pkt);
+osap_err das_handle_puback(struct das_conn *c, const struct osap_mqtt_packet *pkt);
+osap_err das_handle_pubrec(struct das_conn *c, const struct osap_mqtt_packet *pkt);
+osap_err das_handle_pubrel(struct das_conn *c, const struct osap_mqtt_packet *pkt);
+osap_err das_handle_pubcomp(struct das_conn *c, const struct osap_mqtt_packet *pkt);
+osap_err das_handle_subscribe(struct das_conn *c, const struct osap_mqtt_packet *pkt);
+osap_err das_handle_unsubscribe(struct das_conn *c, const struct osap_mqtt_packet *pkt);
+osap_err das_handle_pingreq(struct das_conn *c, const struct osap_mqtt_packet *pkt);
+osap_err das_handle_disconnect(struct das_conn *c, const struct osap_mqtt_packet *pkt);
+
+/* CONNECT, second half (handle_connect.c): credentials checked; @p code 0 accepts
+ * (after the will's ACL check). An error return means the connection must close
+ * (a refusal CONNACK is queued). */
+osap_err das_connect_finish(struct das_conn *c, uint8_t code);
+
+/* Authentication (das_auth.c) */
+/** Check user name and password of an ordinary client: the user and its ACL are
+ *  read from the store now, the slow hash is verified on the libuv thread pool
+ *  (the connection waits in DAS_CONN_AUTH), then das_connect_finish() runs with
+ *  the CONNACK code. Returns an error (after queueing a refusal) when the
+ *  connection must close at once. */
+osap_err das_auth_start(struct das_conn *c, const struct osap_mqtt_connect *cp);
+
+/* Routing (das_route.c) */
+/** Route @p m (the caller keeps its reference): retained store, this worker's
+ *  subscribers, other workers that may have matching subscriptions. */
+void das_route(struct das_worker *w, struct das_msg *m);
+
+/* ------------------------------------------------------------------------ */
+/* Workers (das_worker.c)                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* Timing wheel: 100 ms slots over 51.2 s; longer deadlines wrap and are re-checked. */
+#define DAS_WHEEL_TICK_MS 100
+#define DAS_WHEEL_SLOTS   512
+
+/** Largest buffer read from a socket at once (one per worker). */
+#define DAS_READ_BUF 65536
+
+struct das_worker {
+    struct das *das;
+    uint32_t index;
+    uv_thread_t thread;
+    uv_sem_t ready;
+    osap_err start_err;
+    bool thread_started;
+    bool stopping;
+    uv_loop_t loop;
+    bool loop_ready;
+    uv_tcp_t listener;
+    int listen_fd;
+    bool listening;
+    uv_async_t wake;      /* mailbox */
+    uv_async_t stop;      /* stop request */
+    uv_check_t check;     /* end of I/O phase: flush */
+    uv_prepare_t prepare; /* before polling: flush (after timers) */
+    uv_timer_t tick;      /* timing wheel */
+    uv_timer_t heartbeat; /* worker 0: das_nodes */
+    struct osap_store *store;
+    _Atomic(struct das_mail *) inbox;
+    atomic_uint pushers; /* producers inside das_mail_push() */
+    /* connections */
+    struct das_conn **slots;
+    uint32_t *gens;
+    uint32_t nslots, capslots;
+    uint32_t *free_slots;
+    uint32_t nfree;
+    struct das_link conns;
+    struct das_link flushq;
+    struct das_link wheel[DAS_WHEEL_SLOTS];
+    uint64_t wheel_now; /* tick processed last (ms, multiple of the tick) */
+    uint8_t *rbuf;
+    bool rbuf_busy;
+    /* sessions and subscriptions */
+    struct das_session_table sessions;
+    struct das_link offline; /* persistent sessions without a client, oldest first */
+    struct das_trie subs;
+    atomic_uint hints[DAS_HINTS];
+    atomic_uint nsubs;
+    uint32_t match_epoch;
+    struct das_session **matched;
+    size_t nmatched, capmatched;
+    /* forwarding batches being built, one per worker */
+    struct das_batch **outbox;
+    /* counters */
+    atomic_uint_fast64_t nconns, ndevices, msgs_in, msgs_out;
+    uint64_t id_counter;
+    char peerbuf[64];
+};
+
+struct das {
+    struct osapd_context *ctx;
+    const struct das_config *cfg;
+    struct das_settings set;
+    uint32_t nworkers;
+    struct das_worker **workers;
+    struct das_device_hooks hooks;
+    bool have_hooks;
+    bool device_started;
+    struct das_retain retain;
+    atomic_bool stopping;
+    atomic_uint_fast64_t nconns_total;
+    int port; /* the port actually listened on */
+    char node_id[64];
+};
+
+/** Create worker @p index (loop, handles, listening socket on @p fd). */
+osap_err das_worker_new(struct das *das, uint32_t index, int fd, struct das_worker **out);
+osap_err das_worker_run(struct das_worker *w);
+void das_worker_request_stop(struct das_worker *w);
+void das_worker_join(struct das_worker *w);
+void das_worker_free(struct das_worker *w);
+/** Queue @p c for the end-of-iteration flush. */
+void das_worker_want_flush(struct das_worker *w, struct das_conn *c);
+/** Register/unregister a connection in the worker's slot table. */
+osap_err das_worker_slot_add(struct das_worker *w, struct das_conn *c);
+void das_worker_slot_remove(struct das_worker *w, struct das_conn *c);
+/** Put @p c into the wheel slot of @p deadline (ms, loop time). */
+void das_worker_wheel_add(struct das_worker *w, struct das_conn *c, uint64_t deadline);
+/** A fresh client identifier whose home is worker @p w ("osap-<hex>"). */
+void das_worker_assign_id(struct das_worker *w, char *out, size_t cap);
+
+/* das_node.c: the das_nodes row of this node */
+void das_node_heartbeat(struct das_worker *w);
+void das_node_remove(struct das_worker *w);
+
+/** FNV-1a, the hash of session keys and trie levels. */
+static inline uint32_t das_hash(const void *p, size_t len, uint32_t seed)
+{
+    const uint8_t *b = p;
+    uint32_t h = 2166136261u ^ seed;
+    for (size_t i = 0; i < len; i++) {
+        h ^= b[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+#endif /* OSAPD_DAS_INTERNAL_H */

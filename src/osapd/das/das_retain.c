@@ -1,0 +1,205 @@
+/* Retained messages: one topic tree for the whole DAS under a mutex. It is touched
+ * by PUBLISH packets with RETAIN set and by SUBSCRIBE, never by ordinary routing. */
+#include "das/das_internal.h"
+
+#include "log.h"
+#include "osap/alloc.h"
+
+#include <string.h>
+
+osap_err das_retain_init(struct das_retain *r)
+{
+    osap_err err = das_trie_init(&r->trie);
+    if (err) return err;
+    if (uv_mutex_init(&r->lock) != 0) {
+        das_trie_release(&r->trie);
+        return OSAP_ENOMEM;
+    }
+    r->count = 0;
+    return OSAP_OK;
+}
+
+void das_retain_release(struct das_retain *r)
+{
+    if (!r->trie.root) return;
+    for (size_t i = 0; i < r->trie.nbuckets; i++)
+        for (struct das_tnode *n = r->trie.buckets[i]; n; n = n->hnext) {
+            das_msg_unref(n->retained);
+            n->retained = NULL;
+        }
+    das_trie_release(&r->trie);
+    uv_mutex_destroy(&r->lock);
+}
+
+void das_retain_store(struct das *das, struct das_msg *m)
+{
+    struct das_retain *r = &das->retain;
+    struct das_tnode *n;
+
+    uv_mutex_lock(&r->lock);
+    if (m->payload_len == 0) {
+        n = das_trie_find(&r->trie, m->topic, m->topic_len);
+        if (n && n->retained) {
+            das_msg_unref(n->retained);
+            n->retained = NULL;
+            r->count--;
+            das_trie_prune(&r->trie, n);
+        }
+        goto out;
+    }
+    n = das_trie_find(&r->trie, m->topic, m->topic_len);
+    if (!n || !n->retained) {
+        if (das->set.max_retained && r->count >= das->set.max_retained) {
+            OSAP_LOGW(DAS_LOG, "retained message for %s not kept: max_retained (%llu) reached",
+                      m->topic, (unsigned long long)das->set.max_retained);
+            goto out;
+        }
+        if (!n && das_trie_insert(&r->trie, m->topic, m->topic_len, &n) != OSAP_OK) {
+            OSAP_LOGW(DAS_LOG, "retained message for %s not kept: out of memory", m->topic);
+            goto out;
+        }
+        r->count++;
+    } else {
+        das_msg_unref(n->retained);
+    }
+    n->retained = das_msg_ref(m);
+out:
+    uv_mutex_unlock(&r->lock);
+}
+
+/* A growing array of referenced messages. */
+struct msg_list {
+    struct das_msg **v;
+    size_t n, cap;
+    bool failed;
+};
+
+static void list_add(struct msg_list *l, struct das_msg *m)
+{
+    if (l->failed) return;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        struct das_msg **v = osap_realloc(l->v, cap * sizeof(*v));
+        if (!v) {
+            l->failed = true;
+            return;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = das_msg_ref(m);
+}
+
+/* Every retained message at or below @p n ('#'); at the root, topics starting with
+ * '$' are left out. Iterative: the tree may be deep. */
+static void collect_subtree(struct das_tnode *top, bool is_root, struct msg_list *l)
+{
+    struct das_tnode *n = top;
+
+    if (!is_root && top->retained) list_add(l, top->retained);
+    n = top->first_child;
+    while (n) {
+        if (!(is_root && n->parent == top && n->len > 0 && n->level[0] == '$')) {
+            if (n->retained) list_add(l, n->retained);
+            if (n->first_child) {
+                n = n->first_child;
+                continue;
+            }
+        }
+        /* next: sibling, or the sibling of the nearest ancestor below top */
+        while (n != top && !n->next_sibling)
+            n = n->parent;
+        if (n == top) break;
+        n = n->next_sibling;
+    }
+}
+
+struct walk {
+    struct das_tnode *node;
+    size_t level;
+};
+
+osap_err das_retain_match(struct das *das, const char *filter, size_t len, struct das_msg ***out,
+                          size_t *count)
+{
+    struct das_retain *r = &das->retain;
+    struct osap_mqtt_level_iter it;
+    struct osap_mqtt_str *levels = NULL, lv;
+    struct walk *stack = NULL;
+    size_t nlevels = 1, nstack = 0, capstack = 16;
+    struct msg_list l = {NULL, 0, 0, false};
+    osap_err err = OSAP_ENOMEM;
+
+    for (size_t i = 0; i < len; i++)
+        if (filter[i] == '/') nlevels++;
+    levels = osap_malloc(nlevels * sizeof(*levels));
+    stack = osap_malloc(capstack * sizeof(*stack));
+    if (!levels || !stack) goto out;
+    nlevels = 0;
+    osap_mqtt_level_iter_init(&it, filter, len);
+    while (osap_mqtt_level_iter_next(&it, &lv))
+        levels[nlevels++] = lv;
+
+    uv_mutex_lock(&r->lock);
+    if (r->count == 0) {
+        uv_mutex_unlock(&r->lock);
+        *out = NULL;
+        *count = 0;
+        err = OSAP_OK;
+        goto out;
+    }
+    stack[nstack++] = (struct walk){r->trie.root, 0};
+    while (nstack > 0 && !l.failed) {
+        struct walk cur = stack[--nstack];
+        bool at_root = cur.node == r->trie.root;
+        if (cur.level == nlevels) {
+            if (cur.node->retained) list_add(&l, cur.node->retained);
+            continue;
+        }
+        lv = levels[cur.level];
+        if (lv.len == 1 && lv.ptr[0] == '#') {
+            collect_subtree(cur.node, at_root, &l);
+            continue;
+        }
+        for (struct das_tnode *c = NULL;;) {
+            if (lv.len == 1 && lv.ptr[0] == '+') {
+                c = c ? c->next_sibling : cur.node->first_child;
+                if (!c) break;
+                if (at_root && c->len > 0 && c->level[0] == '$') continue;
+            } else {
+                if (c) break;
+                c = das_trie_child(&r->trie, cur.node, lv.ptr, lv.len);
+                if (!c) break;
+            }
+            if (nstack == capstack) {
+                struct walk *ns = osap_realloc(stack, capstack * 2 * sizeof(*stack));
+                if (!ns) {
+                    l.failed = true;
+                    break;
+                }
+                stack = ns;
+                capstack *= 2;
+            }
+            stack[nstack++] = (struct walk){c, cur.level + 1};
+        }
+    }
+    uv_mutex_unlock(&r->lock);
+    if (l.failed) goto out;
+    *out = l.v;
+    *count = l.n;
+    l.v = NULL;
+    l.n = 0;
+    err = OSAP_OK;
+out:
+    das_retain_free_list(l.v, l.n);
+    osap_free(levels);
+    osap_free(stack);
+    return err;
+}
+
+void das_retain_free_list(struct das_msg **list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        das_msg_unref(list[i]);
+    osap_free(list);
+}
