@@ -469,7 +469,7 @@ const char *das_conn_peer(struct das_conn *c)
 {
     struct sockaddr_storage ss;
     int len = sizeof(ss);
-    char host[64] = "?";
+    char host[48] = "?"; /* an IPv6 address has at most 45 characters */
     int port = 0;
 
     if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0) {
