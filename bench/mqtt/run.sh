@@ -142,7 +142,7 @@ osapd_parity=() osapd_parity_names=()
 osapd_parity_probe() {
     local s
     for s in "${osapd_parity_want[@]}"; do
-        if "$bin/osapd" config check --set "$s" >/dev/null 2>&1; then
+        if "$bin/osapd" config check --set osapd.services=das --set "$s" >/dev/null 2>&1; then
             osapd_parity+=(--set "$s")
             osapd_parity_names+=("$s")
         else

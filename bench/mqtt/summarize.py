@@ -91,7 +91,7 @@ def main():
     ap.add_argument("results")
     for opt in ("command", "date", "nproc", "cpu", "kernel", "load", "mosquitto", "osapd",
                 "commit", "runs", "threads", "notes", "osapd_settings"):
-        ap.add_argument("--" + opt, default="")
+        ap.add_argument("--" + opt.replace("_", "-"), dest=opt, default="")
     a = ap.parse_args()
 
     lines = []
