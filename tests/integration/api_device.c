@@ -167,16 +167,11 @@ static int command(osap_device_t *dev, char *line)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"lbs", required_argument, NULL, 'l'},
-        {"serial", required_argument, NULL, 's'},
-        {"code", required_argument, NULL, 'c'},
-        {"licence", no_argument, NULL, 'L'},
-        {"model", required_argument, NULL, 'm'},
-        {"state-dir", required_argument, NULL, 'd'},
-        {"keepalive", required_argument, NULL, 'k'},
-        {"reply", required_argument, NULL, 'r'},
-        {"attr", required_argument, NULL, 'a'},
-        {NULL, 0, NULL, 0},
+        {"lbs", required_argument, NULL, 'l'},       {"serial", required_argument, NULL, 's'},
+        {"code", required_argument, NULL, 'c'},      {"licence", no_argument, NULL, 'L'},
+        {"model", required_argument, NULL, 'm'},     {"state-dir", required_argument, NULL, 'd'},
+        {"keepalive", required_argument, NULL, 'k'}, {"reply", required_argument, NULL, 'r'},
+        {"attr", required_argument, NULL, 'a'},      {NULL, 0, NULL, 0},
     };
     struct osap_device_posix_config pc = {NULL, NULL};
     struct osap_device_port port;
