@@ -17,6 +17,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -200,6 +201,13 @@ static int run_daemon(const struct osap_config *cfg, int verbose)
         OSAP_LOGE("osapd", "cannot set up: %s", osap_strerror(err));
         rc = OSAPD_EXIT_ERROR;
         goto out;
+    }
+    /* libuv sizes its thread pool (the LBS's crypto and store work) once, when the
+     * pool first starts: set it before any service runs, unless the environment does. */
+    if (!getenv("UV_THREADPOOL_SIZE")) {
+        char pool[16];
+        snprintf(pool, sizeof(pool), "%u", osapd_worker_threads(ctx));
+        setenv("UV_THREADPOOL_SIZE", pool, 0);
     }
     err = osapd_context_start(ctx, osapd_builtin_services, osapd_builtin_service_count);
     if (err) {

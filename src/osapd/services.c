@@ -11,12 +11,13 @@
 #include "das/das_config.h"
 #include "das/das_service.h"
 #include "ingest/ingest.h"
+#include "lbs/lbs.h"
 #include "lbs/lbs_config.h"
 #include "store.h"
 
 const struct osapd_service *const osapd_builtin_services[] = {
     &das_service,
-    /* &lbs_service, */
+    &osapd_lbs_service,
     /* &api_service, */
     NULL,
 };
