@@ -14,8 +14,8 @@ static const struct osap_cfg_item lbs_items[] = {
     {"listen", OSAP_CFG_ADDRESS, "127.0.0.1", 0, 0, F(listen),
      "Address the LBS accepts device connections on (0.0.0.0 = every IPv4 address).", NULL, 0},
     {"port", OSAP_CFG_INT, "8666", 1, 65535, F(port),
-     "TCP port of the LBS; devices are configured with it (8666 in the device SDK examples).",
-     NULL, 0},
+     "TCP port of the LBS; devices are configured with it (8666 in the device SDK examples).", NULL,
+     0},
     {"max_connections", OSAP_CFG_INT, "4096", 1, 1000000, F(max_connections),
      "Open device connections at most; at the limit the oldest connection that has not sent "
      "a whole message yet is dropped for a new one, or the new one is closed.",
