@@ -21,8 +21,9 @@
 #   --hold S              idle: seconds to hold the connections (default 10)
 #   --raw FILE            also keep every run's JSON line in FILE
 #   --quick               a short smoke run: 1 run, small shapes, 1-second windows
-# environment: OSAP_BIN (directory of osapd and osap-mqtt-load), MOSQUITTO (the
-# broker binary, default /usr/sbin/mosquitto).
+# environment: OSAP_BIN (directory of osapd and osap-mqtt-load), OSAP_COMMIT (the
+# commit those programs were built from, for the report; default: this tree's HEAD),
+# MOSQUITTO (the broker binary, default /usr/sbin/mosquitto).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -221,7 +222,7 @@ load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
 mosq_version=$("$mosquitto" -h 2>/dev/null | head -n1 | sed -n 's/^mosquitto version //p' || true)
 osapd_version=$("$bin/osapd" --version 2>/dev/null | head -n1 || true)
-commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+commit=${OSAP_COMMIT:-$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)}
 note_text=$(printf '%s\n' "${notes[@]:-}")
 osapd_settings="services=das, allow_anonymous"
 for s in "${osapd_parity_names[@]}"; do osapd_settings+=", $s"; done
