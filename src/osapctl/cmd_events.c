@@ -107,6 +107,7 @@ struct tail {
     struct ctl_sse sse;
     uint64_t count, seen;
     bool done;
+    bool fatal; /* a message over the ceiling: resuming would meet it again */
 };
 
 /* A cleaned copy of device text for one output line. */
@@ -172,7 +173,14 @@ static int on_message(void *userdata, const struct ctl_sse_event *ev)
             printf(",\"id\":%s", ev->id);
         else
             printf(",\"id\":null");
-        printf(",\"data\":%s}\n", d ? ev->data : "null");
+        if (d && strpbrk(ev->data, "\r\n")) {
+            /* data spread over several lines: one line per record */
+            char *text = ctl_json_text(d);
+            printf(",\"data\":%s}\n", text ? text : "null");
+            osap_free(text);
+        } else {
+            printf(",\"data\":%s}\n", d ? ev->data : "null");
+        }
     } else if (d) {
         print_line(ev->event, d);
     }
@@ -194,6 +202,7 @@ static int tail_sink(void *userdata, const char *data, size_t len)
     if (rc == 1) return 1;
     if (rc) {
         ctl_error("the event stream sent a message larger than %u bytes", CTL_SSE_MAX);
+        t->fatal = true;
         return CTL_ECONN;
     }
     return 0;
@@ -276,7 +285,7 @@ static int events_tail(struct ctl *ctl, int argc, char **argv)
             rc = CTL_OK;
             break;
         }
-        if (rc == CTL_EAPI || rc == CTL_ETIMEOUT || (rc && !connected_once)) break;
+        if (rc == CTL_EAPI || rc == CTL_ETIMEOUT || t.fatal || (rc && !connected_once)) break;
         /* The stream ended (caught up, or the platform closed it) or the
          * connection broke: resume after the last event seen. */
         backoff = backoff ? (backoff * 2 > 10000 ? 10000 : backoff * 2) : 250;

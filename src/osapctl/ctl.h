@@ -214,7 +214,7 @@ void ctl_response_release(struct ctl_response *resp);
 
 /** One Server-Sent Events message. */
 struct ctl_sse_event {
-    const char *id;    /**< "" when none */
+    const char *id;    /**< the message's id field, "" when it had none */
     const char *event; /**< "message" when none */
     const char *data;  /**< the data lines joined with '\n' */
 };
@@ -229,6 +229,7 @@ struct ctl_sse {
     char event[64], last_id[64];
     bool cr;        /**< the last byte was CR (a following LF belongs to it) */
     bool have_data; /**< a data field was seen */
+    bool have_id;   /**< this message had an id field */
     ctl_sse_fn fn;
     void *userdata;
 };

@@ -30,15 +30,17 @@ static int dispatch(struct ctl_sse *p)
 
     if (!p->have_data) {
         p->event[0] = '\0';
+        p->have_id = false;
         return 0;
     }
     if (p->data.len && p->data.data[p->data.len - 1] == '\n') p->data.data[--p->data.len] = '\0';
-    ev.id = p->last_id;
+    ev.id = p->have_id ? p->last_id : "";
     ev.event = p->event[0] ? p->event : "message";
     ev.data = p->data.data ? p->data.data : "";
     rc = p->fn(p->userdata, &ev);
     ctl_buf_reset(&p->data);
     p->have_data = false;
+    p->have_id = false;
     p->event[0] = '\0';
     return rc;
 }
@@ -70,7 +72,10 @@ static int line(struct ctl_sse *p, const char *s, size_t n)
     } else if (flen == 5 && memcmp(s, "event", 5) == 0) {
         set_text(p->event, sizeof(p->event), value, vlen);
     } else if (flen == 2 && memcmp(s, "id", 2) == 0) {
-        if (!memchr(value, '\0', vlen)) set_text(p->last_id, sizeof(p->last_id), value, vlen);
+        if (!memchr(value, '\0', vlen)) {
+            set_text(p->last_id, sizeof(p->last_id), value, vlen);
+            p->have_id = true;
+        }
     }
     /* "retry" and unknown fields are ignored */
     return 0;
@@ -109,6 +114,7 @@ void ctl_sse_reset(struct ctl_sse *p)
     ctl_buf_reset(&p->line);
     ctl_buf_reset(&p->data);
     p->have_data = false;
+    p->have_id = false;
     p->cr = false;
     p->event[0] = '\0';
 }
