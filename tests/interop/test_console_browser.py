@@ -37,19 +37,29 @@ def ensure_playwright():
     install of the exact version package.json names); serialised between
     concurrent tests by a lock file in the build tree."""
     marker = os.path.join(BROWSER_DIR, "node_modules", "playwright-core", "package.json")
-    if os.path.exists(marker):
+    with open(os.path.join(BROWSER_DIR, "package.json")) as f:
+        wanted = json.load(f)["dependencies"]["playwright-core"]
+
+    def installed():
+        try:
+            with open(marker) as f:
+                return json.load(f).get("version") == wanted
+        except (OSError, ValueError):
+            return False
+
+    if installed():
         return
     if not shutil.which("npm"):
         raise AssertionError("npm is missing: run scripts/deps.sh test")
     os.makedirs(build_tests_dir(), exist_ok=True)
     with open(os.path.join(build_tests_dir(), "browser-npm.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if os.path.exists(marker):
+        if installed():
             return
         r = subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"],
                            cwd=BROWSER_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            text=True, timeout=600)
-        if r.returncode != 0 or not os.path.exists(marker):
+        if r.returncode != 0 or not installed():
             raise AssertionError("npm install in tests/browser failed:\n" + r.stdout[-3000:])
 
 
