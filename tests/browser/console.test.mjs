@@ -118,6 +118,16 @@ step('the device page shows identity and state', async (page) => {
   await checkLabels(page, 'the device page');
 });
 
+step('rename the device', async (page) => {
+  const identity = page.locator('section[aria-labelledby="sec-identity"]');
+  await identity.getByText('Edit name and model').click();
+  await identity.getByLabel('Name').fill('Lobby camera');
+  await identity.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('heading', { level: 1, name: /Lobby camera/ }).waitFor();
+  const r = await host('api.get', { path: '/api/v1/devices/' + ONLINE });
+  assertEqual(r.body.name, 'Lobby camera', 'the platform has the new name');
+});
+
 step('set an attribute and see the device\'s code', async (page) => {
   const attrs = page.locator('section[aria-labelledby="sec-attrs"]');
   await attrs.getByText('Set another attribute').click();

@@ -87,8 +87,19 @@ export function deviceView(root, serial, ctx) {
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       replace(msg);
+      const change = {};
+      if (name.value.trim() !== (device.name || '')) change.name = name.value.trim();
+      if (mdl.value.trim() !== (device.model || '')) change.model = mdl.value.trim();
+      if (change.name === '' || change.model === '') {
+        replace(msg, errorBox('A name or model can be changed but not removed.'));
+        return;
+      }
+      if (!Object.keys(change).length) {
+        replace(msg, h('p', { class: 'muted', role: 'status' }, 'Nothing to save.'));
+        return;
+      }
       try {
-        device = await api.patch(devPath, { name: name.value.trim(), model: mdl.value.trim() });
+        device = await api.patch(devPath, change);
         toast('Device ' + serial + ' saved.', 'success');
         renderHead();
         renderIdentity();
