@@ -1,5 +1,5 @@
 // The web console end to end, against a live osapd (lbs, das, api) with a
-// device online (tests/integration/sdk_device.c, driven by the host test):
+// device online (tests/integration/api_device.c, driven by the host test):
 // sign-in, the device list with live online state, adding, blocking and
 // deleting a device, the device page (attribute set, operation, live events,
 // pictures), an offline device, the event view with its live tail, sign-out.
@@ -66,6 +66,29 @@ step('filters: offline devices only', async (page) => {
   await row(page, ONLINE).waitFor();
 });
 
+step('pages of devices', async (page) => {
+  await page.goto(url + '/#/devices?limit=1');
+  const rows = page.locator('table.devices tbody tr');
+  await page.getByText('Page 1').waitFor();
+  await waitIn(page, () => document.querySelectorAll('table.devices tbody tr').length === 1, null,
+               'one device per page');
+  const first = await rows.first().getAttribute('data-serial');
+  assert(await page.getByRole('button', { name: '← Previous' }).isDisabled(), 'no previous page');
+  await page.getByRole('button', { name: 'Next →' }).click();
+  await page.getByText('Page 2').waitFor();
+  await waitIn(page, (f) => {
+    const r = document.querySelectorAll('table.devices tbody tr');
+    return r.length === 1 && r[0].dataset.serial !== f;
+  }, first, 'the second page');
+  assert(await page.getByRole('button', { name: 'Next →' }).isDisabled(), 'the last page');
+  await page.getByRole('button', { name: '← Previous' }).click();
+  await page.getByText('Page 1').waitFor();
+  await waitIn(page, (f) => document.querySelector('table.devices tbody tr').dataset.serial === f,
+               first, 'the first page again');
+  await page.goto(url + '/#/devices');
+  await row(page, OFFLINE).waitFor();
+});
+
 step('add, block, unblock and delete a device', async (page) => {
   await page.getByText('Add a device').click();
   const form = page.locator('form.add-device');
@@ -111,7 +134,9 @@ step('the device page shows identity and state', async (page) => {
   await page.locator('section[aria-labelledby="sec-identity"] dl.facts').waitFor();
   const facts = await page.locator('section[aria-labelledby="sec-identity"] dl.facts').textContent();
   assert(facts.includes(ONLINE), 'the serial is shown');
-  assert(facts.includes('OSAP-SDK-TEST'), 'the model is shown');
+  const dev = (await host('api.get', { path: '/api/v1/devices/' + ONLINE })).body;
+  assert(dev.model && facts.includes(dev.model), 'the model is shown');
+  assert(dev.firmware && facts.includes(dev.firmware), 'the firmware is shown');
   assert(facts.includes('127.0.0.1'), 'the address is shown');
   await page.locator('.page-head .badge.online').waitFor();
   await page.locator('section[aria-labelledby="sec-activity"] .stream-state.live').waitFor();
@@ -172,6 +197,24 @@ step('invoke an operation and see its output', async (page) => {
   await ops.getByRole('button', { name: 'Invoke' }).click();
   await ops.locator('.outcome.ok .result-code[data-code="0"]').waitFor();
   await ops.getByLabel('Asynchronous').uncheck();
+});
+
+step('a device that does not answer: the timeout is shown', async (page) => {
+  await host('device.reply', { mode: 'hang' });
+  const ops = page.locator('section[aria-labelledby="sec-ops"]');
+  await ops.getByLabel('Identifier').fill('Stop');
+  await ops.getByLabel('Timeout (s)').fill('1');
+  await ops.getByRole('button', { name: 'Invoke' }).click();
+  const box = ops.locator('.outcome.timeout');
+  await box.waitFor();
+  assert((await box.textContent()).includes('did not answer in time'), 'timeout message');
+  assertEqual(await box.locator('[data-error]').getAttribute('data-error'), 'device_timeout',
+              'the API code');
+  await host('device.reply', { mode: 'code:3' });
+  await ops.getByRole('button', { name: 'Invoke' }).click();
+  await ops.locator('.outcome.warn .result-code[data-code="3"]').waitFor();
+  await host('device.reply', { mode: 'echo' });
+  await ops.getByLabel('Timeout (s)').fill('');
 });
 
 step('a live event appears on the device page', async (page) => {
@@ -249,10 +292,23 @@ step('the event view: query, filters, pages and live tail', async (page) => {
   // two more events, pages of one
   await host('device.event', { domain: 'Alarm', identifier: 'Motion', body: { zone: 8 } });
   await host('device.event', { domain: 'Alarm', identifier: 'Motion', body: { zone: 9 } });
-  await page.getByLabel('Per page').selectOption('25');
-  await page.getByRole('button', { name: 'Search' }).click();
-  await waitIn(page, () => document.querySelectorAll('table.events:not(.live-events) tbody tr').length === 3,
-               null, 'three stored events');
+  await page.goto(url + '/#/events?serial=' + ONLINE + '&limit=2');
+  const count = () => document.querySelectorAll('table.events:not(.live-events) tbody tr').length;
+  await page.getByText('Page 1').waitFor();
+  await waitIn(page, count, null, 'the first page');
+  assertEqual(await page.evaluate(count), 2, 'two events on the first page');
+  const newest = await table.locator('tbody tr').first().getAttribute('data-event-id');
+  await page.getByRole('button', { name: 'Older →' }).click();
+  await page.getByText('Page 2').waitFor();
+  await waitIn(page, (n) => {
+    const r = document.querySelectorAll('table.events:not(.live-events) tbody tr');
+    return r.length === 1 && r[0].dataset.eventId !== n;
+  }, newest, 'the oldest event on page 2');
+  assert(await page.getByRole('button', { name: 'Older →' }).isDisabled(), 'the last page');
+  await page.getByRole('button', { name: '← Newer' }).click();
+  await page.getByText('Page 1').waitFor();
+  await waitIn(page, (n) => document.querySelector('table.events:not(.live-events) tbody tr')
+    .dataset.eventId === n, newest, 'the newest event again');
 
   // live tail
   await page.getByRole('button', { name: 'Start live tail' }).click();

@@ -2,8 +2,10 @@
 
 PlatformTestCase starts an osapd with the lbs, das and api services (api
 serving the console from the source tree's web/), creates an API token, and
-offers osapctl runs and devices (tests/integration/sdk_device.c through
-sdktest.Device). A small PNG generator gives real pictures to upload.
+offers osapctl runs and devices (tests/integration/api_device.c through
+apitest.ApiDevice: libosap-device devices whose replies the test chooses:
+echo, a code, or none at all). A small PNG generator gives real pictures to
+upload.
 """
 
 import json
@@ -17,6 +19,7 @@ import urllib.request
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import apitest  # noqa: E402
 import sdktest  # noqa: E402
 
 osaptest = sdktest.osaptest
@@ -75,8 +78,9 @@ class PlatformTestCase(osaptest.OsapTestCase):
         self.osapd.admin("device", "add", "--serial", serial, "--code", code, "--model", model)
 
     def device(self, serial, code="ABCDEF", **kw):
-        """Start an sdk-device (it goes online by itself)."""
-        d = sdktest.Device(self.osapd.port("lbs"), serial, code, **kw)
+        """Start an api-device (it goes online by itself; it echoes operation
+        inputs until told otherwise with .reply("code:N") or .reply("hang"))."""
+        d = apitest.ApiDevice(self.osapd.port("lbs"), serial, code, **kw)
         self.devices.append(d)
         return d
 

@@ -1,7 +1,8 @@
-"""osapctl with a device online (tests/integration/sdk_device.c on
+"""osapctl with a device online (tests/integration/api_device.c on
 libosap-device): attr set/get, op call (sync and --async with request show),
-events tail (the live stream, with --serial and --count), events query, and
-JSON output equal to the API's."""
+the device's own codes, a device that never answers (exit 4), events tail (the
+live stream, with --serial and --count), events query, and JSON output equal
+to the API's."""
 
 import json
 import subprocess
@@ -24,7 +25,7 @@ class TestDevice(ctltest.PlatformTestCase):
         # a set reaches the device, which answers code 0
         r = self.ctl("attr", "set", "CTLON0001", "Light", "Brightness", "70")
         self.assertRegex(r.out, r"(?m)^code:\s+0$")
-        req = self.dev.wait_for(lambda o: "request" in o, 10, "set request")["request"]
+        req = self.dev.wait_request(timeout=10)
         self.assertEqual((req["domain"], req["identifier"]), ("Light", "Brightness"))
         self.assertEqual(json.loads(req["json"]), 70)
         res = self.ctl_json("attr", "set", "CTLON0001", "Light", "Mode", '"night"')
@@ -71,6 +72,32 @@ class TestDevice(ctltest.PlatformTestCase):
         self.assertRegex(r.out, r"(?m)^status:\s+done$")
         r = self.ctl("request", "show", "999999", expect=1)
         self.assertIn("request_not_found", r.err)
+
+    def test_device_codes_and_timeouts(self):
+        # the device answers code 5: the request itself succeeded (exit 0)
+        self.dev.reply("code:5")
+        r = self.ctl("op", "call", "CTLON0001", "Ptz", "Goto", '{"preset":1}')
+        self.assertRegex(r.out, r"(?m)^code:\s+5$")
+        self.assertEqual(self.ctl_json("attr", "set", "CTLON0001", "Light", "Level", "1")["code"],
+                         5)
+        # the device never answers: device_timeout, exit 4
+        self.dev.reply("hang")
+        r = self.ctl("op", "call", "CTLON0001", "Ptz", "Goto", "--device-timeout", "1", expect=4)
+        self.assertIn("device_timeout", r.err)
+        r = self.ctl("attr", "set", "CTLON0001", "Light", "Level", "2", "--device-timeout", "1",
+                     expect=4)
+        self.assertIn("device_timeout", r.err)
+        self.assertIn("desired value stays stored", r.err)
+        # asynchronously: the request ends as a timeout
+        acc = self.ctl_json("op", "call", "CTLON0001", "Ptz", "Goto", "--async",
+                            "--device-timeout", "1")
+        r = self.ctl("request", "show", str(acc["request_id"]), "--wait", expect=4)
+        self.assertRegex(r.out, r"(?m)^status:\s+timeout$")
+        self.assertIn("did not answer", r.err)
+        # --timeout shorter than the device's wait is stretched to cover it
+        r = self.ctl("--timeout", "1", "op", "call", "CTLON0001", "Ptz", "Goto",
+                     "--device-timeout", "2", expect=4)
+        self.assertIn("device_timeout", r.err)
 
     def test_events_tail_and_query(self):
         env = dict(__import__("os").environ, OSAP_URL=self.url, OSAP_TOKEN=self.token)

@@ -1,9 +1,10 @@
 """The web console in a real browser: Debian's chromium, headless, driven by
 playwright-core (tests/browser/console.test.mjs) against a live osapd with the
 lbs, das and api services and a device online (tests/integration/
-sdk_device.c). This test starts the platform and the device, runs the browser
+api_device.c). This test starts the platform and the device, runs the browser
 suite and answers its requests (take the device offline and online again,
-raise events, report attributes, read what the device received).
+raise events, report attributes, read what the device received, make it
+answer nothing).
 
 playwright-core is installed with npm into tests/browser/node_modules when it
 is missing (package.json pins its exact version; it has no dependencies); the browser is /usr/bin/chromium
@@ -161,10 +162,11 @@ class TestConsole(ctltest.PlatformTestCase):
                 d.attr(args["domain"], args["identifier"], args["value"])
                 return None
             if cmd == "device.request":
-                return d.wait_for(lambda o: "request" in o
-                                  and o["request"]["domain"] == args["domain"]
-                                  and o["request"]["identifier"] == args["identifier"],
-                                  15, "request")["request"]
+                return d.wait_request(lambda r: r["domain"] == args["domain"]
+                                      and r["identifier"] == args["identifier"], 15)
+            if cmd == "device.reply":
+                d.reply(args["mode"])
+                return None
             if cmd == "api.get":
                 status, body = self.api("GET", args["path"])
                 return {"status": status, "body": body}

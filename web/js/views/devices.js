@@ -17,7 +17,7 @@ export function devicesView(root, ctx) {
     online: q.online || '',
     blocked: q.blocked || '',
     model: q.model || '',
-    limit: PAGE_SIZES.includes(Number(q.limit)) ? Number(q.limit) : 50,
+    limit: /^\d+$/.test(q.limit || '') && q.limit >= 1 && q.limit <= 1000 ? Number(q.limit) : 50,
     cursors: [null], // cursor of each page visited; the last is the current page
     rows: new Map(), // serial -> {tr, device}
     counts: null,
@@ -60,7 +60,9 @@ export function devicesView(root, ctx) {
     h('option', { value: 'false' }, 'Not blocked'));
   fBlocked.value = state.blocked;
   const fModel = h('input', { type: 'text', value: state.model, placeholder: 'Any model' });
-  const fLimit = h('select', null, PAGE_SIZES.map((n) => h('option', { value: String(n) }, String(n))));
+  const sizes = PAGE_SIZES.includes(state.limit) ? PAGE_SIZES
+    : PAGE_SIZES.concat([state.limit]).sort((a, b) => a - b);
+  const fLimit = h('select', null, sizes.map((n) => h('option', { value: String(n) }, String(n))));
   fLimit.value = String(state.limit);
   const filters = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter devices' },
     field('Search', fSearch),

@@ -31,7 +31,7 @@ export function eventsView(root, ctx) {
   const state = {
     serial: q.serial || '', domain: q.domain || '', identifier: q.identifier || '',
     level: q.level || '', since: q.since || '', until: q.until || '',
-    limit: PAGE_SIZES.includes(Number(q.limit)) ? Number(q.limit) : 50,
+    limit: /^\d+$/.test(q.limit || '') && q.limit >= 1 && q.limit <= 1000 ? Number(q.limit) : 50,
     cursors: [null], next: null,
   };
   let disposed = false;
@@ -44,7 +44,9 @@ export function eventsView(root, ctx) {
   const fLevel = h('input', { type: 'number', min: '0', step: '1', value: state.level });
   const fSince = h('input', { type: 'datetime-local', step: '1', value: toLocal(state.since) });
   const fUntil = h('input', { type: 'datetime-local', step: '1', value: toLocal(state.until) });
-  const fLimit = h('select', null, PAGE_SIZES.map((n) => h('option', { value: String(n) }, String(n))));
+  const sizes = PAGE_SIZES.includes(state.limit) ? PAGE_SIZES
+    : PAGE_SIZES.concat([state.limit]).sort((a, b) => a - b);
+  const fLimit = h('select', null, sizes.map((n) => h('option', { value: String(n) }, String(n))));
   fLimit.value = String(state.limit);
   const filters = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter events' },
     field('Device serial', fSerial),
