@@ -342,6 +342,16 @@ step('sign out', async (page) => {
               'the token is forgotten');
 });
 
+step('a link to a device leads there after signing in', async (page) => {
+  await page.goto(url + '/#/devices/' + OFFLINE);
+  await page.getByRole('heading', { name: 'Sign in to OSAP' }).waitFor();
+  await page.getByLabel('API token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('.breadcrumb [aria-current="page"]').filter({ hasText: OFFLINE }).waitFor();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('heading', { name: 'Sign in to OSAP' }).waitFor();
+});
+
 step('a narrow screen still works', async (page) => {
   await page.setViewportSize({ width: 390, height: 800 });
   await page.getByLabel('API token').fill(token);

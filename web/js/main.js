@@ -89,7 +89,9 @@ function signInView(root) {
       await api.get('/stats', undefined, { noAuthHandler: true });
       signInReason = '';
       input.value = '';
-      location.hash = '#/devices';
+      // Go where the operator was going (a link to a device), else to the list.
+      if (location.hash && location.hash !== '#/signin' && location.hash !== '#/') route();
+      else location.hash = '#/devices';
     } catch (err) {
       setToken('');
       const text = err instanceof ApiError && err.status === 401
