@@ -137,6 +137,17 @@ class TestRequests(apitest.ApiTestCase):
                              "invalid_parameter", "timeout")
         self.assertError(self.api.post("/api/v1/devices/NOPE/operations/Light/Reset"), 404,
                          "device_not_found")
+        # The compiled model is published for the console's forms.
+        r = self.api.get("/api/v1/models/apitest")
+        self.assertEqual(r.status, 200, r)
+        doc = r.json
+        self.assertEqual((doc["osapModel"], doc["name"]), (1, "apitest"))
+        light = [d for res in doc["resources"] for d in res["domains"]
+                 if d["identifier"] == "Light"][0]
+        self.assertIn("Brightness", [a["identifier"] for a in light["attributes"]])
+        for name in ("nope", "..%2Fapitest", ".apitest", "a%20b"):
+            self.assertError(self.api.get("/api/v1/models/" + name), 404, "model_not_found")
+        self.assertError(self.api.get("/api/v1/models/apitest", token=None), 401, "unauthorized")
         # A device without a model file: values are not checked (the device decides).
         self.online_device("RQ0003", model="unknownmodel")
         r = self.api.put("/api/v1/devices/RQ0003/attributes/Any/Thing", {"value": [1, 2]})
