@@ -5,14 +5,15 @@
 #   storm   every device started at once, from stored state (path C)
 #   restart osapd restarted under load: the devices come back by themselves
 # Prints one JSON line per run (osap-sim's result plus "run"). Environment:
-# OSAP_BIN (default build/bin), SEED (42), THREADS (2), SOURCES (8).
+# OSAP_BIN (default build/bin), SEED (42), THREADS (2), SOURCES (32: the LBS
+# admits 64 connections at once per source address).
 set -eu
 cd "$(dirname "$0")/../.."
 BIN=${OSAP_BIN:-build/bin}
 COUNT=${1:-1000}
 SEED=${SEED:-42}
 THREADS=${THREADS:-2}
-SOURCES=${SOURCES:-8}
+SOURCES=${SOURCES:-32}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/osap-fleet.XXXXXX")
 OSAPD_PID=""

@@ -91,7 +91,9 @@ class TestSimFleet(sdktest.SdkTestCase):
         self.osapd.start()
         res, proc = sdktest.sim([
             "--lbs", "127.0.0.1:%d" % self.osapd.port("lbs"), "--count", 100, "--seed", 12,
-            "--duration", 20, "--storm", "--threads", 2], timeout=120)
+            "--duration", 20, "--storm", "--threads", 2,
+            # the LBS admits 64 connections at once per source address
+            "--source-base", "127.0.0.2", "--source-count", 8], timeout=120)
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertEqual(res["online"], 100)
         self.assertTrue(res["storm"])
