@@ -35,7 +35,6 @@ static struct das_conn *conn_new(struct das_worker *w)
     c->refs = 1;
     das_list_init(&c->flush_link);
     das_list_init(&c->wheel_link);
-    das_list_init(&c->conns_link);
     if (uv_tcp_init(&w->loop, &c->tcp) != 0) {
         osap_free(c);
         return NULL;
@@ -49,10 +48,9 @@ void das_conn_release(struct das_conn *c)
     if (--c->refs > 0) return;
     das_out_release(&c->out);
     osap_free(c->pkt);
-    osap_free(c->held);
     osap_free(c->client_id);
     osap_free(c->username);
-    das_acl_free(c->acl);
+    if (!c->is_device) das_acl_free(c->acl);
     das_msg_unref(c->will);
     osap_free(c);
 }
@@ -62,7 +60,6 @@ static void on_closed(uv_handle_t *h)
     struct das_conn *c = h->data;
     struct das_worker *w = c->w;
 
-    if (das_linked(&c->conns_link)) das_list_remove(&c->conns_link);
     atomic_fetch_sub_explicit(&w->nconns, 1, memory_order_relaxed);
     atomic_fetch_sub_explicit(&w->das->nconns_total, 1, memory_order_relaxed);
     das_conn_release(c);
@@ -73,10 +70,9 @@ static osap_err conn_start(struct das_worker *w, struct das_conn *c)
 {
     osap_err err = das_worker_slot_add(w, c);
     if (err) return err;
-    das_list_add_tail(&w->conns, &c->conns_link);
     atomic_fetch_add_explicit(&w->nconns, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&w->das->nconns_total, 1, memory_order_relaxed);
-    c->accepted_at = c->last_rx = uv_now(&w->loop);
+    c->last_rx = uv_now(&w->loop);
     das_conn_schedule(c);
     if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0) c->reading = true;
     return OSAP_OK;
@@ -261,17 +257,19 @@ static bool type_allowed(const struct das_conn *c, uint8_t type)
     return c->state != DAS_CONN_NEW || type == OSAP_MQTT_CONNECT;
 }
 
-/* Keep the unprocessed bytes while reading is paused (password check). */
+/* Keep the unprocessed bytes while reading is paused (password check): there is no
+ * partial packet then, so they go where one would be. */
 static void hold(struct das_conn *c, const uint8_t *data, size_t len)
 {
     if (len == 0) return;
-    c->held = osap_malloc(len);
-    if (!c->held) {
+    c->pkt = osap_malloc(len);
+    if (!c->pkt) {
         das_conn_close_now(c, "out of memory", false);
         return;
     }
-    memcpy(c->held, data, len);
-    c->held_len = (uint32_t)len;
+    memcpy(c->pkt, data, len);
+    c->pkt_len = c->pkt_cap = (uint32_t)len;
+    c->held = true;
 }
 
 /* Dispatch one whole packet at @p raw; @p rest/@p rest_len are the bytes after it.
@@ -409,7 +407,8 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         return;
     }
     if (n == 0) return;
-    c->last_rx = uv_now(&c->w->loop);
+    /* before CONNACK, last_rx stays the accept time: the CONNECT deadline */
+    if (c->state == DAS_CONN_ACTIVE) c->last_rx = uv_now(&c->w->loop);
     if (c->pkt && (uint8_t *)buf->base == c->pkt + c->pkt_len) {
         c->pkt_len += (uint32_t)n;
         if (c->pkt_len == c->pkt_cap) finish_pkt(c, NULL, 0);
@@ -421,14 +420,15 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 void das_conn_resume(struct das_conn *c)
 {
     if (c->held) {
-        uint8_t *held = c->held;
-        size_t len = c->held_len;
-        c->held = NULL;
-        c->held_len = 0;
+        uint8_t *held = c->pkt;
+        size_t len = c->pkt_len;
+        c->pkt = NULL;
+        c->pkt_len = c->pkt_cap = 0;
+        c->held = false;
         das_conn_feed(c, held, len);
         osap_free(held);
     }
-    if (processing(c) && !c->reading && !c->throttled) {
+    if (processing(c) && !c->reading && !c->throttled && !c->backpressured) {
         if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0) c->reading = true;
     }
 }
@@ -445,7 +445,7 @@ void das_conn_schedule(struct das_conn *c)
         }
         deadline = c->last_rx + (uint64_t)c->keepalive * 1500;
     } else {
-        deadline = c->accepted_at + set->connect_timeout_ms;
+        deadline = c->last_rx + set->connect_timeout_ms; /* the accept time until then */
     }
     das_worker_wheel_add(c->w, c, deadline);
 }
@@ -525,4 +525,41 @@ osap_err das_conn_publish(struct das_conn *c, const char *topic, size_t topic_le
 void das_conn_puback(struct das_conn *c, uint16_t pid)
 {
     if (c->state == DAS_CONN_ACTIVE && !c->close_pending) das_send_ack(c, OSAP_MQTT_PUBACK, pid);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Back-pressure between workers                                            */
+/* ------------------------------------------------------------------------ */
+
+void das_conn_backpressure(struct das_conn *c)
+{
+    struct das_worker *w = c->w;
+
+    if (!c->reading || c->backpressured) return;
+    if (w->npaused == w->cappaused) {
+        uint32_t cap = w->cappaused ? w->cappaused * 2 : 64;
+        struct das_conn_ref *v = osap_realloc(w->paused, cap * sizeof(*v));
+        if (!v) return; /* not paused: harmless */
+        w->paused = v;
+        w->cappaused = cap;
+    }
+    uv_read_stop((uv_stream_t *)&c->tcp);
+    c->reading = false;
+    c->backpressured = true;
+    w->paused[w->npaused++] = das_conn_ref(c);
+    atomic_store_explicit(&w->has_paused, true, memory_order_release);
+}
+
+void das_worker_resume_paused(struct das_worker *w)
+{
+    uint32_t n = w->npaused;
+
+    w->npaused = 0;
+    atomic_store_explicit(&w->has_paused, false, memory_order_release);
+    for (uint32_t i = 0; i < n; i++) {
+        struct das_conn *c = das_conn_resolve(w, w->paused[i]);
+        if (!c || !c->backpressured) continue;
+        c->backpressured = false;
+        das_conn_resume(c);
+    }
 }

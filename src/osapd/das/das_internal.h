@@ -199,6 +199,7 @@ void das_mailbox_close(struct das_worker *w);
 /** A batch of messages forwarded to another worker for matching. */
 struct das_batch {
     struct das_mail mail;
+    struct das_worker *origin; /* its outstanding count drops once this ran */
     uint32_t n, cap;
     struct das_msg *msgs[];
 };
@@ -206,6 +207,21 @@ struct das_batch {
 void das_forward(struct das_worker *w, uint32_t target, struct das_msg *m);
 /** Post every batch built during this loop iteration. */
 void das_forward_flush(struct das_worker *w);
+
+/* Back-pressure between workers: a worker stops reading from the clients that
+ * publish to it while more than DAS_FORWARD_HIGH of the messages it forwarded have
+ * not been matched by their target workers yet, and reads again below
+ * DAS_FORWARD_LOW. This ties the pace of intake to the pace of the busiest worker
+ * (as in a single loop), so queues do not build up behind a lagging worker; it
+ * never waits on clients, only on workers. */
+#define DAS_FORWARD_HIGH 2048
+#define DAS_FORWARD_LOW  1024
+/** Wake worker @p w's loop (thread-safe; no-op once it stopped). */
+void das_worker_wake(struct das_worker *w);
+/** Stop reading from @p c until the worker's forwarded messages drain. */
+void das_conn_backpressure(struct das_conn *c);
+/** Read again from the connections paused by das_conn_backpressure(). */
+void das_worker_resume_paused(struct das_worker *w);
 
 /* ------------------------------------------------------------------------ */
 /* Sessions (das_session.c)                                                 */
@@ -250,27 +266,23 @@ struct das_session {
     struct das_session *hnext; /* worker session table chain */
     struct das_conn *conn;     /* NULL while offline */
     struct das_sub *subs;
-    /* outgoing QoS 1/2 in flight: a ring in send order */
-    struct das_inflight *inflight;
+    struct das_inflight *inflight; /* outgoing QoS 1/2 in flight: a ring in send order */
+    struct das_qentry *q_head, *q_tail;
+    uint16_t *rel;                /* incoming QoS 2 packet ids awaiting PUBREL */
+    struct das_link offline_link; /* persistent sessions without a client */
+    uint64_t q_bytes;
+    uint64_t offline_since;
     uint32_t if_cap, if_head, if_count; /* if_count: slots used from head, holes included */
     uint32_t if_live;                   /* slots holding a message */
-    uint16_t next_pid;
-    /* queue */
-    struct das_qentry *q_head, *q_tail;
-    uint64_t q_count, q_bytes;
-    /* incoming QoS 2 packet ids awaiting PUBREL */
-    uint16_t *rel;
+    uint32_t q_count;
     uint32_t nrel, caprel;
-    /* offline expiry */
-    struct das_link offline_link;
-    uint64_t offline_since;
-    /* matching */
     uint32_t match_epoch;
+    uint32_t hval;
+    uint16_t next_pid;
+    uint16_t key_len;
     uint8_t match_qos;
     uint8_t kind; /* enum das_session_kind */
     bool clean;
-    uint32_t hval;
-    uint16_t key_len;
     char key[]; /* NUL-terminated */
 };
 
@@ -397,6 +409,10 @@ struct das_conn {
     struct das_session *session;
     uint32_t slot, generation;
     uint8_t state;                      /* enum das_conn_state */
+    uint8_t refs;                       /* the handle + a pending password check */
+    uint8_t move_to;                    /* DAS_CONN_MOVING: the home worker */
+    uint8_t hlen;                       /* bytes in hbuf */
+    uint8_t hbuf[OSAP_MQTT_HEADER_MAX]; /* a partial fixed header */
     bool is_device;                     /* accepted by the device layer */
     bool disconnected;                  /* DISCONNECT received: no will */
     bool suppress_will;                 /* das_conn_close(..., 1), shutdown */
@@ -406,17 +422,13 @@ struct das_conn {
     bool throttled;                     /* reading stopped: output over max_output_bytes */
     bool close_pending;                 /* das_conn_close(): closed at the end of the iteration */
     bool clean;                         /* CONNECT clean session */
-    uint8_t hlen;                       /* bytes in hbuf */
-    uint8_t hbuf[OSAP_MQTT_HEADER_MAX]; /* a partial fixed header */
+    bool held;                          /* pkt holds bytes read while reading is paused */
+    bool backpressured;                 /* reading stopped by das_conn_backpressure() */
     uint16_t keepalive;                 /* seconds, from CONNECT */
-    uint32_t move_to;                   /* DAS_CONN_MOVING: the home worker */
-    int refs;                           /* the handle + a pending password check */
-    /* a partial packet: exactly its total length */
+    /* A packet cut by the end of a read, in a buffer of exactly its total length;
+     * or, while a password is checked (held), the bytes read after the CONNECT. */
     uint8_t *pkt;
     uint32_t pkt_len, pkt_cap;
-    /* bytes read but not processed while reading is paused (password check) */
-    uint8_t *held;
-    uint32_t held_len;
     /* output */
     struct das_out out;
     uint64_t out_bytes; /* queued + being written */
@@ -424,16 +436,15 @@ struct das_conn {
     struct das_link flush_link;
     /* timers: a slot of the worker's timing wheel */
     struct das_link wheel_link;
-    uint64_t last_rx; /* loop time (ms) of the last packet */
-    uint64_t accepted_at;
-    /* identity */
+    uint64_t last_rx; /* loop time (ms): of the last read once active, else of the accept */
+    /* identity: client_id and username are kept only until the CONNACK */
     char *client_id;
     char *username;
-    struct das_acl *acl; /* NULL: anonymous or device */
-    bool anonymous;
+    union {
+        struct das_acl *acl; /* ordinary clients: NULL = anonymous */
+        void *device;        /* devices: the device layer's state */
+    };
     struct das_msg *will;
-    void *device;
-    struct das_link conns_link;
 };
 
 /** Accept @p fd (already accepted, non-blocking) or the pending connection of the
@@ -543,14 +554,17 @@ struct das_worker {
     uv_timer_t heartbeat; /* worker 0: das_nodes */
     struct osap_store *store;
     _Atomic(struct das_mail *) inbox;
-    atomic_uint pushers; /* producers inside das_mail_push() */
+    atomic_uint pushers;             /* producers inside das_mail_push() */
+    atomic_int_fast64_t outstanding; /* messages forwarded, not yet matched by targets */
+    atomic_bool has_paused;
+    struct das_conn_ref *paused; /* connections stopped by back-pressure */
+    uint32_t npaused, cappaused;
     /* connections */
     struct das_conn **slots;
     uint32_t *gens;
     uint32_t nslots, capslots;
     uint32_t *free_slots;
     uint32_t nfree;
-    struct das_link conns;
     struct das_link flushq;
     struct das_link wheel[DAS_WHEEL_SLOTS];
     uint64_t wheel_now; /* tick processed last (ms, multiple of the tick) */

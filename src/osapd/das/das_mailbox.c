@@ -68,10 +68,28 @@ void das_mailbox_close(struct das_worker *w)
 /* Forwarded messages                                                       */
 /* ------------------------------------------------------------------------ */
 
+void das_worker_wake(struct das_worker *w)
+{
+    atomic_fetch_add_explicit(&w->pushers, 1, memory_order_acquire);
+    if (atomic_load_explicit(&w->inbox, memory_order_acquire) != MAIL_CLOSED)
+        uv_async_send(&w->wake);
+    atomic_fetch_sub_explicit(&w->pushers, 1, memory_order_release);
+}
+
+/* The @p n messages of a batch from @p origin were matched (or dropped). */
+static void forwarded_done(struct das_worker *origin, uint32_t n)
+{
+    int_fast64_t old = atomic_fetch_sub_explicit(&origin->outstanding, n, memory_order_acq_rel);
+    if (old > DAS_FORWARD_LOW && old - n <= DAS_FORWARD_LOW &&
+        atomic_load_explicit(&origin->has_paused, memory_order_acquire))
+        das_worker_wake(origin);
+}
+
 static void batch_free(struct das_batch *b)
 {
     for (uint32_t i = 0; i < b->n; i++)
         das_msg_unref(b->msgs[i]);
+    forwarded_done(b->origin, b->n);
     osap_free(b);
 }
 
@@ -98,11 +116,13 @@ void das_forward(struct das_worker *w, uint32_t target, struct das_msg *m)
         b = osap_malloc(sizeof(*b) + BATCH_CAP * sizeof(b->msgs[0]));
         if (!b) return;
         b->mail.run = batch_run;
+        b->origin = w;
         b->n = 0;
         b->cap = BATCH_CAP;
         w->outbox[target] = b;
     }
     b->msgs[b->n++] = das_msg_ref(m);
+    atomic_fetch_add_explicit(&w->outstanding, 1, memory_order_relaxed);
     if (b->n == b->cap) batch_post(w, target);
 }
 

@@ -125,7 +125,7 @@ static void expire(struct das_conn *c, uint64_t now)
             return;
         }
     } else {
-        deadline = c->accepted_at + c->w->das->set.connect_timeout_ms;
+        deadline = c->last_rx + c->w->das->set.connect_timeout_ms; /* accept time */
         if (deadline <= now) {
             OSAP_LOGI(DAS_LOG, "%s: no CONNECT within connect_timeout", das_conn_peer(c));
             das_conn_close_now(c, "connect timeout", false);
@@ -172,6 +172,10 @@ void das_worker_want_flush(struct das_worker *w, struct das_conn *c)
 static void flush_all(struct das_worker *w)
 {
     const struct das_settings *set = &w->das->set;
+
+    if (w->npaused &&
+        atomic_load_explicit(&w->outstanding, memory_order_acquire) <= DAS_FORWARD_LOW)
+        das_worker_resume_paused(w);
 
     while (!das_list_empty(&w->flushq)) {
         struct das_conn *c = das_container_of(w->flushq.next, struct das_conn, flush_link);
@@ -236,11 +240,8 @@ static void on_stop(uv_async_t *h)
     if (w->listening) uv_close((uv_handle_t *)&w->listener, NULL);
     w->listening = false;
     /* Wills are not published on shutdown: the clients did nothing wrong. */
-    while (!das_list_empty(&w->conns)) {
-        struct das_conn *c = das_container_of(w->conns.next, struct das_conn, conns_link);
-        das_list_remove(&c->conns_link);
-        das_conn_close_now(c, "server stopping", true);
-    }
+    for (uint32_t i = 0; i < w->nslots; i++)
+        if (w->slots[i]) das_conn_close_now(w->slots[i], "server stopping", true);
     das_mailbox_close(w);
     if (das->have_hooks && das->hooks.worker_stop) das->hooks.worker_stop(das->hooks.userdata, w);
     das_forward_flush(w); /* the other workers are stopping too: the batches are freed */
@@ -324,7 +325,6 @@ osap_err das_worker_new(struct das *das, uint32_t index, int fd, struct das_work
     w->das = das;
     w->index = index;
     w->listen_fd = fd;
-    das_list_init(&w->conns);
     das_list_init(&w->flushq);
     das_list_init(&w->offline);
     for (size_t i = 0; i < DAS_WHEEL_SLOTS; i++)
@@ -418,5 +418,6 @@ void das_worker_free(struct das_worker *w)
     osap_free(w->gens);
     osap_free(w->free_slots);
     osap_free(w->matched);
+    osap_free(w->paused);
     osap_free(w);
 }

@@ -98,7 +98,12 @@ static osap_err go_active(struct das_conn *c, bool present)
     osap_err err;
 
     c->state = DAS_CONN_ACTIVE;
+    c->last_rx = uv_now(&c->w->loop);
     das_conn_schedule(c);
+    /* the session key is the client id (or the serial) from now on */
+    osap_free(c->client_id);
+    osap_free(c->username);
+    c->client_id = c->username = NULL;
     err = das_send_connack(c, present, OSAP_CONNACK_ACCEPTED);
     if (err) return err;
     if (present) das_session_resend(c->w, c->session);
@@ -112,8 +117,6 @@ static osap_err accept_device(struct das_conn *c, const struct osap_mqtt_connect
     bool present;
     osap_err err;
 
-    c->username = dup_str(&cp->username);
-    if (!c->username) return OSAP_ENOMEM;
     c->is_device = true;
     c->device = v->device;
     atomic_fetch_add_explicit(&w->ndevices, 1, memory_order_relaxed);
@@ -127,7 +130,7 @@ static osap_err accept_device(struct das_conn *c, const struct osap_mqtt_connect
         c->device = NULL;
         return err;
     }
-    OSAP_LOGD(DAS_LOG, "device %s connected from %s (clean %d)", c->username, das_conn_peer(c),
+    OSAP_LOGD(DAS_LOG, "device %s connected from %s (clean %d)", c->session->key, das_conn_peer(c),
               c->clean);
     return go_active(c, v->session_present != 0);
 }
@@ -226,7 +229,6 @@ osap_err das_handle_connect(struct das_conn *c, const struct osap_mqtt_header *h
             das_send_connack(c, false, OSAP_CONNACK_NOT_AUTHORIZED);
             return OSAP_EPERM;
         }
-        c->anonymous = true;
         return das_connect_finish(c, OSAP_CONNACK_ACCEPTED);
     }
     return das_auth_start(c, cp);

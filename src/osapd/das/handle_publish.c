@@ -52,6 +52,8 @@ osap_err das_handle_publish(struct das_conn *c, const struct osap_mqtt_packet *p
             return das_send_ack(c, OSAP_MQTT_PUBREC, p->packet_id); /* a duplicate */
         if (err) return err;
     }
+    if (atomic_load_explicit(&w->outstanding, memory_order_relaxed) > DAS_FORWARD_HIGH)
+        das_conn_backpressure(c); /* after this read: the other workers lag behind */
     if (c->is_device) return from_device(c, p);
 
     if (das_acl_can_write(c->acl, p->topic.ptr, p->topic.len)) {
