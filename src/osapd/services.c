@@ -10,6 +10,7 @@
 #include "config_core.h"
 #include "das/das_config.h"
 #include "das/das_service.h"
+#include "das/device_config.h"
 #include "ingest/ingest.h"
 #include "lbs/lbs.h"
 #include "lbs/lbs_config.h"
@@ -25,8 +26,8 @@ const size_t osapd_builtin_service_count =
     sizeof(osapd_builtin_services) / sizeof(osapd_builtin_services[0]) - 1;
 
 const struct osap_cfg_table *const osapd_config_tables[] = {
-    &osap_core_settings, &osap_store_settings, &lbs_config_table,
-    &das_config_table,   &ingest_config_table, &api_config_table,
+    &osap_core_settings,  &osap_store_settings, &lbs_config_table, &das_config_table,
+    &device_config_table, &ingest_config_table, &api_config_table,
 };
 const size_t osapd_config_table_count =
     sizeof(osapd_config_tables) / sizeof(osapd_config_tables[0]);
