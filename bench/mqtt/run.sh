@@ -19,6 +19,8 @@
 #   --idle-conns N        idle connections (default 15000)
 #   --warmup S --duration S            per throughput run (default 3 and 10)
 #   --hold S              idle: seconds to hold the connections (default 10)
+#   --osapd-set S.K=V     one more osapd setting (repeatable), e.g.
+#                         --osapd-set osapd.worker_threads=1
 #   --raw FILE            also keep every run's JSON line in FILE
 #   --quick               a short smoke run: 1 run, small shapes, 1-second windows
 # environment: OSAP_BIN (directory of osapd and osap-mqtt-load), OSAP_COMMIT (the
@@ -34,7 +36,7 @@ cmdline="bench/mqtt/run.sh${*:+ $*}"
 
 runs=3 scenarios=p2p,fanout,idle servers=mosquitto,osapd threads=1
 pairs=100 window_p2p=8 subscribers=1000 window_fanout=4 idle_conns=15000
-warmup=3 duration=10 hold=10 settle=2 drain=5 raw=""
+warmup=3 duration=10 hold=10 settle=2 drain=5 raw="" osapd_extra=()
 
 die() { echo "run.sh: $*" >&2; exit 2; }
 while [ $# -gt 0 ]; do
@@ -52,6 +54,7 @@ while [ $# -gt 0 ]; do
     --duration) duration=$2; shift 2 ;;
     --hold) hold=$2; shift 2 ;;
     --raw) raw=$2; shift 2 ;;
+    --osapd-set) osapd_extra+=("$2"); shift 2 ;;
     --quick)
         runs=1 pairs=10 subscribers=20 idle_conns=200 warmup=0.3 duration=1 hold=1
         settle=0.3 drain=3
@@ -136,9 +139,10 @@ EOF
     server_pid=$!
 }
 
-# Settings that give osapd the same limits as the Mosquitto configuration above,
+# Settings that give osapd the same limits as the Mosquitto configuration above
+# (and those given with --osapd-set),
 # passed only when this osapd knows them (`osapd config check` accepts them).
-osapd_parity_want=(das.max_queued_messages=1000000)
+osapd_parity_want=(das.max_queued_messages=1000000 "${osapd_extra[@]}")
 osapd_parity=() osapd_parity_names=()
 osapd_parity_probe() {
     local s
@@ -147,7 +151,7 @@ osapd_parity_probe() {
             osapd_parity+=(--set "$s")
             osapd_parity_names+=("$s")
         else
-            notes+=("osapd: setting $s not known to this build, left at its default")
+            notes+=("osapd: setting $s refused by this build, not used")
         fi
     done
 }
