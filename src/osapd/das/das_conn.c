@@ -563,3 +563,14 @@ void das_worker_resume_paused(struct das_worker *w)
         das_conn_resume(c);
     }
 }
+
+osap_err das_conn_subscribe(struct das_conn *c, const char *filter, size_t len, int qos)
+{
+    osap_err err;
+
+    if (qos < 0 || qos > 1 || !filter) return OSAP_EINVAL;
+    if (c->state != DAS_CONN_ACTIVE || c->close_pending || !c->session) return OSAP_ECLOSED;
+    err = osap_mqtt_filter_validate(filter, len);
+    if (err) return err;
+    return das_subs_add(c->w, c->session, filter, len, qos);
+}
