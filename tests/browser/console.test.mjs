@@ -11,6 +11,7 @@ import {
 const ONLINE = process.env.OSAP_CONSOLE_ONLINE;   // a device that is online
 const OFFLINE = process.env.OSAP_CONSOLE_OFFLINE; // provisioned, never online
 const PICTURE = process.env.OSAP_CONSOLE_PICTURE; // a PNG file
+const CAMERA = process.env.OSAP_CONSOLE_CAMERA;   // online, thing model ip_camera
 
 function row(page, serial) {
   return page.locator('tr[data-serial="' + serial + '"]');
@@ -41,7 +42,7 @@ step('sign-in with the token shows the device list', async (page) => {
   await row(page, ONLINE).waitFor();
   await row(page, ONLINE).locator('.badge.online').waitFor();
   await row(page, OFFLINE).locator('.badge.offline').waitFor();
-  assertEqual(await page.locator('[data-stat="total"]').textContent(), '2', 'device count');
+  assertEqual(await page.locator('[data-stat="total"]').textContent(), '3', 'device count');
   await page.locator('#live[data-state="live"]').waitFor(); // the status stream is open
   await checkLabels(page, 'the device list');
 });
@@ -53,7 +54,7 @@ step('a device going offline and online updates the list live', async (page) => 
   await host('device.start');
   await row(page, ONLINE).locator('.badge.online').waitFor();
   assert(await page.evaluate(() => window.__noReload === true), 'the page was not reloaded');
-  assertEqual(await page.locator('[data-stat="online"]').textContent(), '1', 'online count');
+  assertEqual(await page.locator('[data-stat="online"]').textContent(), '2', 'online count');
 });
 
 step('filters: offline devices only', async (page) => {
@@ -67,24 +68,27 @@ step('filters: offline devices only', async (page) => {
 });
 
 step('pages of devices', async (page) => {
-  await page.goto(url + '/#/devices?limit=1');
-  const rows = page.locator('table.devices tbody tr');
+  await page.goto(url + '/#/devices?limit=2');
+  const serials = () => Array.from(document.querySelectorAll('table.devices tbody tr'))
+    .map((r) => r.dataset.serial);
   await page.getByText('Page 1').waitFor();
-  await waitIn(page, () => document.querySelectorAll('table.devices tbody tr').length === 1, null,
-               'one device per page');
-  const first = await rows.first().getAttribute('data-serial');
+  await waitIn(page, () => document.querySelectorAll('table.devices tbody tr').length === 2, null,
+               'two devices on the first page');
+  const first = await page.evaluate(serials);
   assert(await page.getByRole('button', { name: '← Previous' }).isDisabled(), 'no previous page');
   await page.getByRole('button', { name: 'Next →' }).click();
   await page.getByText('Page 2').waitFor();
   await waitIn(page, (f) => {
-    const r = document.querySelectorAll('table.devices tbody tr');
-    return r.length === 1 && r[0].dataset.serial !== f;
-  }, first, 'the second page');
+    const r = Array.from(document.querySelectorAll('table.devices tbody tr')).map((x) => x.dataset.serial);
+    return r.length === 1 && !f.includes(r[0]);
+  }, first, 'the third device on the second page');
+  const second = await page.evaluate(serials);
+  assertEqual(first.concat(second), [CAMERA, ONLINE, OFFLINE].sort(), 'every device once, in order');
   assert(await page.getByRole('button', { name: 'Next →' }).isDisabled(), 'the last page');
   await page.getByRole('button', { name: '← Previous' }).click();
   await page.getByText('Page 1').waitFor();
-  await waitIn(page, (f) => document.querySelector('table.devices tbody tr').dataset.serial === f,
-               first, 'the first page again');
+  await waitIn(page, (f) => JSON.stringify(Array.from(document.querySelectorAll('table.devices tbody tr'))
+    .map((x) => x.dataset.serial)) === JSON.stringify(f), first, 'the first page again');
   await page.goto(url + '/#/devices');
   await row(page, OFFLINE).waitFor();
 });
@@ -248,6 +252,55 @@ step('upload a picture and view it', async (page) => {
   await viewer.waitFor({ state: 'detached' });
   const listed = await host('api.get', { path: '/api/v1/pictures?serial=' + ONLINE });
   assertEqual(listed.body.items.length, 1, 'the platform has the picture, linked to the device');
+});
+
+step('forms built from the device\'s thing model', async (page) => {
+  await page.goto(url + '/#/devices/' + CAMERA);
+  await page.locator('.page-head .badge.online').waitFor();
+  const ops = page.locator('section[aria-labelledby="sec-ops"]');
+  // the model's operations, each with an input form of its own
+  const picker = ops.getByLabel('From the model');
+  await picker.waitFor();
+  await picker.selectOption({ label: 'Ptz/GotoPreset (video)' });
+  assertEqual(await ops.getByLabel('Resource').inputValue(), '0-video', 'the resource');
+  const preset = ops.getByLabel('preset *');
+  assertEqual(await preset.getAttribute('type'), 'number');
+  assertEqual(await preset.getAttribute('max'), '256');
+  await ops.getByRole('button', { name: 'Invoke' }).click();
+  await ops.getByRole('alert').filter({ hasText: 'preset' }).waitFor(); // required, empty
+  await preset.fill('4');
+  await ops.getByRole('button', { name: 'Invoke' }).click();
+  await ops.locator('.outcome.ok .result-code[data-code="0"]').waitFor();
+  assertEqual(JSON.parse(await ops.locator('pre.output').textContent()), { echo: { preset: 4 } },
+              'the typed input reached the device');
+
+  // a typed attribute: out of the model's range, the platform's check answers
+  const attrs = page.locator('section[aria-labelledby="sec-attrs"]');
+  await attrs.getByText('Set another attribute').click();
+  const form = attrs.locator('details.set-any form');
+  await form.getByLabel('Domain').fill('Image');
+  await form.getByLabel('Identifier').fill('Brightness');
+  await form.getByLabel('Resource').fill('0-video');
+  await form.getByLabel('Resource').dispatchEvent('change');
+  const value = form.getByLabel('New value', { exact: true });
+  assertEqual(await value.getAttribute('type'), 'number', 'a number field from the model');
+  await value.fill('150');
+  await form.getByRole('button', { name: 'Set' }).click();
+  const err = form.locator('.outcome.error [data-error="model_validation"]');
+  await err.waitFor();
+  assert((await form.locator('.outcome.error').textContent()).includes('value'), 'the field is named');
+  await value.fill('60');
+  await form.getByRole('button', { name: 'Set' }).click();
+  await form.locator('.outcome.ok .result-code[data-code="0"]').waitFor();
+
+  // reported attributes: writable ones get a typed set form, read-only ones none
+  await host('device.attr', { device: 'camera', domain: 'Image', identifier: 'DayNightMode', value: 'auto' });
+  await host('device.attr', { device: 'camera', domain: 'DeviceInfo', identifier: 'Uptime', value: 42 });
+  const mode = attrs.locator('tr[data-attr="global|0-global|Image|DayNightMode"]');
+  const uptime = attrs.locator('tr[data-attr="global|0-global|DeviceInfo|Uptime"]');
+  await uptime.waitFor();
+  await mode.waitFor();
+  assert(await uptime.getByText('read-only').isVisible(), 'Uptime is read-only in the model');
 });
 
 step('an offline device: the operation says so clearly', async (page) => {

@@ -134,19 +134,26 @@ class TestConsole(ctltest.PlatformTestCase):
         ensure_playwright()
 
     def test_console(self):
+        # the api checks values against models/ and publishes them to the console
+        self.osapd.settings["api"]["models_dir"] = os.path.join(osaptest.src_dir(), "models")
+        self.osapd.write_config()
         self.start_platform()
         self.add_device("CONSOLE1")
         self.add_device("CONSOLE2")
+        self.add_device("CONSOLE3", model="ip_camera")
         state = os.path.join(self.tmp, "dev1")
         dev = {"d": self.device("CONSOLE1", state_dir=state)}
+        cam = self.device("CONSOLE3", model="ip_camera")
         dev["d"].wait_state("online", 30)
+        cam.wait_state("online", 30)
         self.wait_online("CONSOLE1")
+        self.wait_online("CONSOLE3")
         picture = os.path.join(self.tmp, "pixel.png")
         with open(picture, "wb") as f:
             f.write(ctltest.png())
 
         def handler(cmd, args):
-            d = dev["d"]
+            d = cam if args.get("device") == "camera" else dev["d"]
             if cmd == "device.stop":
                 d.stop()
                 return None
@@ -178,6 +185,7 @@ class TestConsole(ctltest.PlatformTestCase):
             "OSAP_CONSOLE_TOKEN": self.token,
             "OSAP_CONSOLE_ONLINE": "CONSOLE1",
             "OSAP_CONSOLE_OFFLINE": "CONSOLE2",
+            "OSAP_CONSOLE_CAMERA": "CONSOLE3",
             "OSAP_CONSOLE_PICTURE": picture,
         }, handler)
         sys.stderr.write("console suite: %d steps in %.1f s\n"

@@ -310,6 +310,7 @@ export function deviceView(root, serial, ctx) {
     const timeout = h('input', { type: 'number', min: '0.1', step: 'any', placeholder: 'default' });
     const asyncBox = h('input', { type: 'checkbox' });
     let editor = valueEditor(o.type, o.value, o.type ? 'New value' : 'New value (JSON)');
+    editor.type = o.type || null;
     const editorSlot = h('div', null, editor.element);
     const result = h('div', { class: 'result', 'aria-live': 'polite' });
     const submit = h('button', { type: 'submit', class: 'primary' }, 'Set');
@@ -319,14 +320,13 @@ export function deviceView(root, serial, ctx) {
     if (!o.fixed) {
       const retype = () => {
         const m = model ? findMember(model, 'attributes', domain.value.trim(), ident.value.trim(), resource.value.trim()) : null;
-        const t = m ? m.item.type : null;
-        if ((t && t === editor.type) || (!t && !editor.type)) return;
+        const t = m && writable(m.item) ? m.item.type : null;
+        if (t === editor.type) return;
         editor = valueEditor(t, undefined, t ? 'New value' : 'New value (JSON)');
         editor.type = t;
         replace(editorSlot, editor.element);
       };
-      domain.addEventListener('change', retype);
-      ident.addEventListener('change', retype);
+      for (const f of [domain, ident, resource]) f.addEventListener('change', retype);
     }
     const form = h('form', { class: 'set-form', novalidate: true },
       keyFields, editorSlot,
