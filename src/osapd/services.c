@@ -6,6 +6,7 @@
  */
 #include "osapd.h"
 
+#include "api/api.h"
 #include "api/api_config.h"
 #include "config_core.h"
 #include "das/das_config.h"
@@ -19,7 +20,7 @@
 const struct osapd_service *const osapd_builtin_services[] = {
     &das_service,
     &osapd_lbs_service,
-    /* &api_service, */
+    &osapd_api_service,
     NULL,
 };
 const size_t osapd_builtin_service_count =

@@ -1,7 +1,8 @@
 /*
- * The [api] section: settings of the platform's REST API and console. The api
- * owner extends this table (src/osapd/api/api_config.c); each new setting also
- * goes into etc/osapd.conf (a unit test checks that).
+ * The [api] section: settings of the platform's REST API (/api/v1), its event
+ * stream, the picture service and the web console. Each setting also goes into
+ * etc/osapd.conf (a unit test checks that). Durations are in milliseconds, sizes
+ * in bytes.
  */
 #ifndef OSAPD_API_CONFIG_H
 #define OSAPD_API_CONFIG_H
@@ -14,6 +15,28 @@
 struct api_config {
     char *listen; /* address to listen on */
     int64_t port; /* HTTP TCP port */
+    /* Added with the service (api_*.c). */
+    char *tls_cert;              /* PEM certificate chain; "" = plain HTTP */
+    char *tls_key;               /* PEM private key */
+    char *web_root;              /* console files served at / ("" = none) */
+    char *models_dir;            /* thing models (NAME.json or NAME.osm) */
+    int64_t store_threads;       /* threads that run the API's store queries */
+    int64_t max_connections;     /* open HTTP connections at most */
+    uint64_t max_json_body;      /* JSON request bodies at most (413 above) */
+    uint64_t picture_max_size;   /* picture uploads at most (413 above) */
+    int64_t request_timeout;     /* default wait for a device's reply */
+    int64_t request_timeout_max; /* the ?timeout= parameter at most */
+    int64_t page_size;           /* list pages: default limit */
+    int64_t page_size_max;       /* list pages: the ?limit= parameter at most */
+    int64_t max_streams;         /* open event streams (SSE) at most */
+    int64_t stream_heartbeat;    /* SSE comment heartbeat period (0 = none) */
+    int64_t stream_catchup_max;  /* events replayed after Last-Event-ID at most */
+    int64_t stream_queue_max;    /* live records waiting for the API thread at most */
+    uint64_t stream_buffer;      /* unsent bytes per stream before it is dropped */
+    int64_t idle_timeout;        /* idle keep-alive connections are closed after */
+    int64_t header_timeout;      /* time for a request head */
+    int64_t body_timeout;        /* time for a request body */
+    int64_t close_timeout;       /* graceful stop: time for requests in flight */
 };
 
 /** The [api] table. */
