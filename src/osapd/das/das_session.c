@@ -405,11 +405,9 @@ void das_session_deliver(struct das_worker *w, struct das_session *s, struct das
     }
     if (qos == 0) {
         if (c->out_bytes > set->max_output_bytes) {
-            if (set->slow_disconnect) {
-                if (!c->suppress_will) {
-                    OSAP_LOGI(DAS_LOG, "client %s: slow consumer (%llu bytes waiting), closing",
-                              s->key, (unsigned long long)c->out_bytes);
-                }
+            if (set->slow_disconnect && !c->close_pending) {
+                OSAP_LOGI(DAS_LOG, "client %s: slow consumer (%llu bytes waiting), closing", s->key,
+                          (unsigned long long)c->out_bytes);
                 das_conn_close(c, "slow consumer", 0);
             }
             return;

@@ -29,7 +29,8 @@ static osap_err from_device(struct das_conn *c, const struct osap_mqtt_publish *
     struct das *das = c->w->das;
     int route = 0, verdict;
 
-    verdict = das->hooks.on_publish(das->hooks.userdata, c, p, &route);
+    verdict = das->hooks.on_publish ? das->hooks.on_publish(das->hooks.userdata, c, p, &route)
+                                    : DAS_PUB_DROP;
     if (verdict == DAS_PUB_CLOSE) return OSAP_EPERM;
     if (c->state != DAS_CONN_ACTIVE) return OSAP_OK;
     if (route) route_copy(c, p, 0);
