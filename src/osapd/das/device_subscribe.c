@@ -6,23 +6,11 @@
  * itself, every time (subscribing again to a filter is harmless). */
 #include "das/device_internal.h"
 
-#include "das/das_internal.h"
 #include "log.h"
 #include "osap/alloc.h"
 
 #include <stdio.h>
 #include <string.h>
-
-/* das_conn_subscribe() (das_hooks.h) belongs to the broker core. Until the broker
- * defines it, this weak definition does the same on the broker's session API; a
- * definition in the broker replaces it at link time. */
-__attribute__((weak)) osap_err das_conn_subscribe(struct das_conn *c, const char *filter,
-                                                  size_t len, int qos)
-{
-    if (qos < 0 || qos > 1) return OSAP_EINVAL;
-    if (c->state != DAS_CONN_ACTIVE || c->close_pending || !c->session) return OSAP_ECLOSED;
-    return das_subs_add(c->w, c->session, filter, len, qos);
-}
 
 struct restore_job {
     struct das_conn_ref ref;

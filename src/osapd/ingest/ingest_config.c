@@ -8,7 +8,8 @@
 static const struct osap_cfg_item ingest_items[] = {
     {"queue_max", OSAP_CFG_INT, "100000", 1, 100000000, F(queue_max),
      "Device records (events, attribute reports, status changes) waiting to be written at "
-     "most; beyond it the DAS stops taking events from devices until the queue drains.",
+     "most; an event that finds the queue full is not acknowledged (the DAS closes the "
+     "device's connection and the device sends it again after reconnecting).",
      NULL, 0},
     {"queue_max_bytes", OSAP_CFG_SIZE, "64MiB", 65536, 1099511627776, F(queue_max_bytes),
      "Bytes of records waiting to be written at most (same rule as queue_max).", NULL, 0},
