@@ -46,7 +46,7 @@ static struct das_conn *conn_new(struct das_worker *w)
 void das_conn_release(struct das_conn *c)
 {
     if (--c->refs > 0) return;
-    das_out_release(&c->out);
+    das_out_release(c->w, &c->out);
     osap_free(c->pkt);
     osap_free(c->client_id);
     osap_free(c->username);

@@ -475,8 +475,10 @@ uint8_t *das_out_reserve(struct das_conn *c, size_t n);
 osap_err das_out_commit(struct das_conn *c, size_t n, struct das_msg *msg);
 /** Write what is queued now (uv_try_write, then uv_write for the rest). */
 void das_out_flush(struct das_conn *c);
-/** Free the queue's buffers and references. */
-void das_out_release(struct das_out *o);
+/** Drop the queue's references; its buffers go back to the worker's spares. */
+void das_out_release(struct das_worker *w, struct das_out *o);
+/** Free the worker's spare output buffers. */
+void das_out_spares_free(struct das_worker *w);
 
 /* Packet writers (das_send.c) */
 osap_err das_send_connack(struct das_conn *c, bool session_present, uint8_t code);
@@ -569,7 +571,12 @@ struct das_worker {
     struct das_link wheel[DAS_WHEEL_SLOTS];
     uint64_t wheel_now; /* tick processed last (ms, multiple of the tick) */
     uint8_t *rbuf;
-    bool rbuf_busy;
+    /* spare output buffers of the smallest size (a busy connection takes and gives
+     * back one per flush; idle connections hold none) */
+#define DAS_OUT_SPARES 128
+    uint8_t *spare_bytes[DAS_OUT_SPARES];
+    struct das_seg *spare_segs[DAS_OUT_SPARES];
+    uint32_t nspare_bytes, nspare_segs;
     /* sessions and subscriptions */
     struct das_session_table sessions;
     struct das_link offline; /* persistent sessions without a client, oldest first */

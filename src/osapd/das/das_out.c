@@ -13,18 +13,38 @@
 #define OUT_MIN_SEGS  8
 #define IOV_BATCH     256
 
-void das_out_release(struct das_out *o)
+void das_out_release(struct das_worker *w, struct das_out *o)
 {
     for (uint32_t i = 0; i < o->nsegs; i++)
         das_msg_unref(o->segs[i].msg);
-    osap_free(o->bytes);
-    osap_free(o->segs);
+    if (o->bcap == OUT_MIN_BYTES && w->nspare_bytes < DAS_OUT_SPARES)
+        w->spare_bytes[w->nspare_bytes++] = o->bytes;
+    else
+        osap_free(o->bytes);
+    if (o->capsegs == OUT_MIN_SEGS && w->nspare_segs < DAS_OUT_SPARES)
+        w->spare_segs[w->nspare_segs++] = o->segs;
+    else
+        osap_free(o->segs);
     memset(o, 0, sizeof(*o));
+}
+
+void das_out_spares_free(struct das_worker *w)
+{
+    while (w->nspare_bytes)
+        osap_free(w->spare_bytes[--w->nspare_bytes]);
+    while (w->nspare_segs)
+        osap_free(w->spare_segs[--w->nspare_segs]);
 }
 
 uint8_t *das_out_reserve(struct das_conn *c, size_t n)
 {
     struct das_out *o = &c->out;
+    struct das_worker *w = c->w;
+
+    if (!o->bytes && n <= OUT_MIN_BYTES && w->nspare_bytes) {
+        o->bytes = w->spare_bytes[--w->nspare_bytes];
+        o->bcap = OUT_MIN_BYTES;
+    }
     if (o->blen + n > o->bcap) {
         size_t cap = o->bcap ? o->bcap : OUT_MIN_BYTES;
         while (cap < o->blen + n)
@@ -47,6 +67,10 @@ osap_err das_out_commit(struct das_conn *c, size_t n, struct das_msg *msg)
         last->len += (uint32_t)n;
         last->msg = msg ? das_msg_ref(msg) : NULL;
     } else {
+        if (!o->segs && c->w->nspare_segs) {
+            o->segs = c->w->spare_segs[--c->w->nspare_segs];
+            o->capsegs = OUT_MIN_SEGS;
+        }
         if (o->nsegs == o->capsegs) {
             uint32_t cap = o->capsegs ? o->capsegs * 2 : OUT_MIN_SEGS;
             struct das_seg *v = osap_realloc(o->segs, cap * sizeof(*v));
@@ -97,7 +121,7 @@ static void on_write(uv_write_t *req, int status)
     struct das_conn *c = wr->conn;
 
     c->out_bytes -= wr->pending < c->out_bytes ? wr->pending : c->out_bytes;
-    das_out_release(&wr->out);
+    das_out_release(c->w, &wr->out);
     osap_free(wr);
     c->writing = NULL;
     if (status < 0) {
@@ -160,7 +184,7 @@ void das_out_flush(struct das_conn *c)
         r = uv_try_write((uv_stream_t *)&c->tcp, bufs, n);
         if (r == UV_EAGAIN || r == UV_ENOSYS) r = 0;
         if (r < 0) {
-            das_out_release(o);
+            das_out_release(c->w, o);
             c->out_bytes = 0;
             das_conn_close(c, uv_strerror(r), 0);
             return;
@@ -176,11 +200,11 @@ void das_out_flush(struct das_conn *c)
         break;
     }
     if (seg == o->nsegs) {
-        das_out_release(o);
+        das_out_release(c->w, o);
         return;
     }
     if (write_rest(c, seg, skip) != OSAP_OK) {
-        das_out_release(o);
+        das_out_release(c->w, o);
         c->out_bytes = 0;
         das_conn_close(c, "cannot write", 0);
     }

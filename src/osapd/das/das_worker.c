@@ -419,5 +419,6 @@ void das_worker_free(struct das_worker *w)
     osap_free(w->free_slots);
     osap_free(w->matched);
     osap_free(w->paused);
+    das_out_spares_free(w);
     osap_free(w);
 }
