@@ -7,7 +7,7 @@
  * The generator's own crypto is kept small so the server gets the machine: all
  * simulated devices share one P-384 key pair (real devices keep theirs for a whole
  * boot), and the master key for a server public key is computed once and reused
- * while the server hands out the same key (its ecdh_key_uses policy). The server
+ * while the server hands out the same key pair (its ecdh_key_uses policy). The server
  * still does one key agreement per handshake, with the device key it receives.
  */
 #ifndef LBSLOAD_H
@@ -20,6 +20,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
+
+/** Server public keys whose master key the generator remembers. */
+#define LBSLOAD_CACHE 4
 
 /** Options (lbsload_main.c parses them). */
 struct lbsload_opts {
@@ -65,12 +68,18 @@ struct lbsload {
     unsigned active;      /* connections open */
     uint64_t next_device;
     unsigned next_src;
-    /* the shared device key pair and the master key cache */
+    /* the shared device key pair and the master keys of the last server keys (the
+     * server may hand out its previous key pair to handshakes under way while a new
+     * one is in service) */
     osap_p384_key *key;
     uint8_t pub[OSAP_P384_PUBKEY_LEN];
-    bool have_cache;
-    uint8_t cache_peer[OSAP_P384_PUBKEY_LEN];
-    uint8_t cache_mk[OSAP_MASTER_KEY_LEN];
+    struct {
+        bool used;
+        uint64_t last_use;
+        uint8_t peer[OSAP_P384_PUBKEY_LEN];
+        uint8_t mk[OSAP_MASTER_KEY_LEN];
+    } cache[LBSLOAD_CACHE];
+    uint64_t cache_clock;
     struct osap_lbs_client_ecdh ecdh;
 };
 

@@ -58,18 +58,26 @@ static osap_err ecdh_master(void *ud, const uint8_t peer[OSAP_P384_PUBKEY_LEN],
 {
     struct lbsload *L = ud;
     uint8_t x[OSAP_P384_SECRET_LEN];
+    size_t i, victim = 0;
     osap_err err;
 
-    if (!L->have_cache || memcmp(peer, L->cache_peer, OSAP_P384_PUBKEY_LEN) != 0) {
-        err = osap_p384_derive(L->key, peer, x);
-        if (!err) err = osap_master_key(x, L->cache_mk);
-        osap_cleanse(x, sizeof(x));
-        if (err) return err;
-        memcpy(L->cache_peer, peer, OSAP_P384_PUBKEY_LEN);
-        L->have_cache = true;
-        L->s.derives++;
+    for (i = 0; i < LBSLOAD_CACHE; i++) {
+        if (L->cache[i].used && memcmp(peer, L->cache[i].peer, OSAP_P384_PUBKEY_LEN) == 0) {
+            L->cache[i].last_use = ++L->cache_clock;
+            memcpy(mk, L->cache[i].mk, OSAP_MASTER_KEY_LEN);
+            return OSAP_OK;
+        }
+        if (!L->cache[i].used || L->cache[i].last_use < L->cache[victim].last_use) victim = i;
     }
-    memcpy(mk, L->cache_mk, OSAP_MASTER_KEY_LEN);
+    err = osap_p384_derive(L->key, peer, x);
+    if (!err) err = osap_master_key(x, mk);
+    osap_cleanse(x, sizeof(x));
+    if (err) return err;
+    L->s.derives++;
+    L->cache[victim].used = true;
+    L->cache[victim].last_use = ++L->cache_clock;
+    memcpy(L->cache[victim].peer, peer, OSAP_P384_PUBKEY_LEN);
+    memcpy(L->cache[victim].mk, mk, OSAP_MASTER_KEY_LEN);
     return OSAP_OK;
 }
 

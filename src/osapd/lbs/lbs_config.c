@@ -35,8 +35,8 @@ static const struct osap_cfg_item lbs_items[] = {
      "close, discarding what it still sends, so the answer is not lost to a reset.",
      NULL, 0},
     {"ecdh_key_uses", OSAP_CFG_INT, "64", 1, 1000000, F(ecdh_key_uses),
-     "Handshakes that share one server ECDH key pair (1 = a fresh key pair per handshake). "
-     "Generating a P-384 key costs about as much as the key agreement itself.",
+     "Handshakes that share one server ECDH key pair (1 = a fresh key pair per handshake); "
+     "while the next one is generated, it may serve up to worker_threads - 1 more.",
      NULL, 0},
     {"ecdh_key_lifetime", OSAP_CFG_DURATION, "10s", 100, DAY, F(ecdh_key_lifetime_ms),
      "A server ECDH key pair is retired after this time even if it has uses left.", NULL, 0},

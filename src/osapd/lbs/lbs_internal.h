@@ -115,8 +115,9 @@ size_t lbs_budget_count(const struct lbs_budget *b);
 struct lbs_keys;
 
 /** A key source handing one key pair to at most @p uses handshakes and for at
- *  most @p lifetime_ms; key pairs come from osap_p384_generate(@p rng). */
-osap_err lbs_keys_new(int64_t uses, int64_t lifetime_ms, const struct osap_rng *rng,
+ *  most @p lifetime_ms, plus at most @p slack more while its successor is being
+ *  generated; key pairs come from osap_p384_generate(@p rng). */
+osap_err lbs_keys_new(int64_t uses, int64_t lifetime_ms, int64_t slack, const struct osap_rng *rng,
                       struct lbs_keys **out);
 
 /** Free the source; every acquired key must have been released. NULL is a no-op. */

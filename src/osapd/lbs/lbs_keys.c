@@ -6,9 +6,13 @@
  * docs/ARCHITECTURE.md.
  *
  * Thread-safe: pool threads acquire and release concurrently. A key pair is
- * generated outside the lock; the one in service ("current") is replaced when it is
- * used up or too old, and a replaced key pair is freed when its last handshake
- * releases it. OpenSSL allows one key pair to be used by several threads at once.
+ * generated outside the lock, by one thread at a time; the one in service
+ * ("current") is replaced when it is used up or too old, and a replaced key pair is
+ * freed when its last handshake releases it. While the next one is being made,
+ * other threads keep using the current one, up to `slack` more uses (the service
+ * passes worker_threads - 1), instead of each making a key pair of its own; past
+ * that they wait for it. OpenSSL allows one key pair to be used by several threads
+ * at once.
  */
 #include "lbs/lbs_internal.h"
 
@@ -29,6 +33,9 @@ struct lbs_keys {
     const struct osap_rng *rng;
     struct key_slot *current;
     struct key_slot *retired;
+    bool generating;   /* a thread is making the next key pair */
+    pthread_cond_t cv; /* signalled when it is done */
+    int64_t slack;     /* extra uses of the old one meanwhile */
     atomic_uint_fast64_t generated;
 };
 
@@ -37,18 +44,24 @@ static uint64_t now_ms(void)
     return uv_hrtime() / 1000000u;
 }
 
-osap_err lbs_keys_new(int64_t uses, int64_t lifetime_ms, const struct osap_rng *rng,
+osap_err lbs_keys_new(int64_t uses, int64_t lifetime_ms, int64_t slack, const struct osap_rng *rng,
                       struct lbs_keys **out)
 {
     struct lbs_keys *k;
 
-    if (uses < 1 || lifetime_ms < 1 || !out) return OSAP_EINVAL;
+    if (uses < 1 || lifetime_ms < 1 || slack < 0 || !out) return OSAP_EINVAL;
     k = osap_calloc(1, sizeof(*k));
     if (!k) return OSAP_ENOMEM;
     if (pthread_mutex_init(&k->mu, NULL) != 0) {
         osap_free(k);
         return OSAP_ENOMEM;
     }
+    if (pthread_cond_init(&k->cv, NULL) != 0) {
+        pthread_mutex_destroy(&k->mu);
+        osap_free(k);
+        return OSAP_ENOMEM;
+    }
+    k->slack = slack;
     k->uses = uses;
     k->lifetime_ms = lifetime_ms;
     k->rng = rng;
@@ -72,6 +85,7 @@ void lbs_keys_free(struct lbs_keys *k)
         next = s->next;
         slot_free(s);
     }
+    pthread_cond_destroy(&k->cv);
     pthread_mutex_destroy(&k->mu);
     osap_free(k);
 }
@@ -96,27 +110,39 @@ osap_err lbs_keys_acquire(void *keys, osap_p384_key **key)
     struct lbs_keys *k = keys;
     struct key_slot *s, *fresh = NULL;
     osap_p384_key *pk = NULL;
-    uint64_t now = now_ms();
     osap_err err;
 
     pthread_mutex_lock(&k->mu);
-    s = k->current;
-    if (s && s->uses_left > 0 && now < s->expires) {
-        s->uses_left--;
-        s->refs++;
-        *key = s->key;
-        pthread_mutex_unlock(&k->mu);
-        return OSAP_OK;
+    for (;;) {
+        uint64_t now = now_ms();
+        s = k->current;
+        /* In service; or used up while another thread makes the next one: then this
+         * handshake takes the old one, up to `slack` uses more, rather than making a
+         * second new one; past that it waits for the new one. */
+        if (s && ((s->uses_left > 0 && now < s->expires) ||
+                  (k->generating && s->uses_left > -k->slack))) {
+            s->uses_left--;
+            s->refs++;
+            *key = s->key;
+            pthread_mutex_unlock(&k->mu);
+            return OSAP_OK;
+        }
+        if (!k->generating) break;
+        pthread_cond_wait(&k->cv, &k->mu);
     }
+    k->generating = true;
     pthread_mutex_unlock(&k->mu);
 
     /* Used up or too old: make a new one without holding the lock. */
     err = osap_p384_generate(k->rng, &pk);
-    if (err) return err;
-    fresh = osap_calloc(1, sizeof(*fresh));
+    fresh = err ? NULL : osap_calloc(1, sizeof(*fresh));
     if (!fresh) {
         osap_p384_free(pk);
-        return OSAP_ENOMEM;
+        pthread_mutex_lock(&k->mu);
+        k->generating = false;
+        pthread_cond_broadcast(&k->cv);
+        pthread_mutex_unlock(&k->mu);
+        return err ? err : OSAP_ENOMEM;
     }
     fresh->key = pk;
     fresh->uses_left = k->uses - 1;
@@ -125,8 +151,10 @@ osap_err lbs_keys_acquire(void *keys, osap_p384_key **key)
     atomic_fetch_add(&k->generated, 1);
 
     pthread_mutex_lock(&k->mu);
-    retire_current(k); /* another thread may have installed one meanwhile: ours wins */
+    retire_current(k);
     k->current = fresh;
+    k->generating = false;
+    pthread_cond_broadcast(&k->cv);
     pthread_mutex_unlock(&k->mu);
     *key = pk;
     return OSAP_OK;

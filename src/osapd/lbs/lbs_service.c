@@ -169,8 +169,8 @@ osap_err osapd_lbs_start(struct osapd_context *ctx, const struct osapd_lbs_hooks
 
     err = OSAP_OK;
     if (!lbs->hooks.key_acquire)
-        err =
-            lbs_keys_new(cfg->ecdh_key_uses, cfg->ecdh_key_lifetime_ms, lbs->hooks.rng, &lbs->keys);
+        err = lbs_keys_new(cfg->ecdh_key_uses, cfg->ecdh_key_lifetime_ms,
+                           (int64_t)osapd_worker_threads(ctx) - 1, lbs->hooks.rng, &lbs->keys);
     bc.refusal_ms = cfg->refusal_ms;
     bc.refusal_max_ms = cfg->refusal_max_ms;
     bc.entries = (size_t)cfg->budget_entries;
