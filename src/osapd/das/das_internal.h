@@ -554,6 +554,7 @@ struct das_worker {
     uv_prepare_t prepare; /* before polling: flush (after timers) */
     uv_timer_t tick;      /* timing wheel */
     uv_timer_t heartbeat; /* worker 0: das_nodes */
+    bool heartbeat_running;
     struct osap_store *store;
     _Atomic(struct das_mail *) inbox;
     atomic_uint pushers;             /* producers inside das_mail_push() */
@@ -603,6 +604,7 @@ struct das {
     struct das_device_hooks hooks;
     bool have_hooks;
     bool device_started;
+    bool registered; /* this node's das_nodes row exists */
     struct das_retain retain;
     atomic_bool stopping;
     atomic_uint_fast64_t nconns_total;
@@ -627,8 +629,12 @@ void das_worker_wheel_add(struct das_worker *w, struct das_conn *c, uint64_t dea
 void das_worker_assign_id(struct das_worker *w, char *out, size_t cap);
 
 /* das_node.c: the das_nodes row of this node */
+/** Write the row now, on the calling thread (start). */
+osap_err das_node_register(struct das *das);
+/** Refresh the row from worker @p w, on the libuv thread pool. */
 void das_node_heartbeat(struct das_worker *w);
-void das_node_remove(struct das_worker *w);
+/** Remove the row, on the calling thread (stop, after the workers ended). */
+void das_node_remove(struct das *das);
 
 /** FNV-1a, the hash of session keys and trie levels. */
 static inline uint32_t das_hash(const void *p, size_t len, uint32_t seed)

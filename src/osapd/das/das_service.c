@@ -186,6 +186,7 @@ static void das_stop(void *state)
         if (das->workers[i]) das_worker_request_stop(das->workers[i]);
     for (uint32_t i = 0; i < das->nworkers; i++)
         if (das->workers[i]) das_worker_join(das->workers[i]);
+    if (das->registered) das_node_remove(das);
     if (das->device_started) das_device_layer_stop(das);
     for (uint32_t i = 0; i < das->nworkers; i++)
         das_worker_free(das->workers[i]);
@@ -230,6 +231,13 @@ static osap_err das_start(struct osapd_context *ctx, void **state)
             goto fail;
         }
     }
+    err = das_node_register(das);
+    if (err) {
+        OSAP_LOGE(DAS_LOG, "cannot register node %s in das_nodes: %s", das->node_id,
+                  osap_strerror(err));
+        goto fail;
+    }
+    das->registered = true;
     err = das_device_layer_start(das, ctx);
     if (err) {
         OSAP_LOGE(DAS_LOG, "the device layer failed to start: %s", osap_strerror(err));

@@ -245,7 +245,6 @@ static void on_stop(uv_async_t *h)
     das_mailbox_close(w);
     if (das->have_hooks && das->hooks.worker_stop) das->hooks.worker_stop(das->hooks.userdata, w);
     das_forward_flush(w); /* the other workers are stopping too: the batches are freed */
-    if (w->index == 0) das_node_remove(w);
     uv_timer_stop(&w->tick);
     uv_timer_stop(&w->heartbeat);
     uv_close((uv_handle_t *)&w->tick, NULL);
@@ -280,11 +279,9 @@ static void worker_main(void *arg)
     uv_update_time(&w->loop);
     w->wheel_now = uv_now(&w->loop) / DAS_WHEEL_TICK_MS * DAS_WHEEL_TICK_MS;
     if (das->have_hooks && das->hooks.worker_start) das->hooks.worker_start(das->hooks.userdata, w);
-    if (w->index == 0) {
-        das_node_heartbeat(w);
+    if (w->index == 0)
         uv_timer_start(&w->heartbeat, on_heartbeat, (uint64_t)das->cfg->heartbeat,
                        (uint64_t)das->cfg->heartbeat);
-    }
     uv_timer_start(&w->tick, on_tick, DAS_WHEEL_TICK_MS, DAS_WHEEL_TICK_MS);
     uv_sem_post(&w->ready);
     uv_run(&w->loop, UV_RUN_DEFAULT);
