@@ -447,17 +447,19 @@ struct das_conn {
     struct das_msg *will;
 };
 
-/** Accept @p fd (already accepted, non-blocking) or the pending connection of the
- *  listener into a new connection of worker @p w. */
+/** A connection handed over by another worker: socket @p fd (owned from now on,
+ *  closed on failure) and the @p len bytes that worker read from it. */
 osap_err das_conn_open_fd(struct das_worker *w, int fd, const uint8_t *data, size_t len,
                           bool no_device);
+/** Accept the pending connection of worker @p w's listener. */
 void das_conn_accept(struct das_worker *w);
 /** Close: publish the will unless the client sent DISCONNECT or @p suppress_will,
  *  detach the session, run the device hook, flush what can be flushed, close. */
 void das_conn_close_now(struct das_conn *c, const char *reason, bool suppress_will);
 /** Feed bytes read from the socket. */
 void das_conn_feed(struct das_conn *c, const uint8_t *data, size_t len);
-/** Reading resumed after a password check: process the held bytes. */
+/** Read again (after a password check, a throttled output, back-pressure): process
+ *  the held bytes, then restart reading unless another reason still holds it. */
 void das_conn_resume(struct das_conn *c);
 /** Hand the connection to worker c->move_to with the CONNECT bytes @p raw and the
  *  bytes after them. */
