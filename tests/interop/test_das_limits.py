@@ -44,7 +44,7 @@ class LimitsTest(osaptest.OsapTestCase):
     settings = {"osapd": {"worker_threads": 2},
                 "das": {"allow_anonymous": True, "max_packet_size": "2KiB",
                         "max_connections": 6, "max_output_bytes": "64KiB",
-                        "heartbeat": "200ms", "node_id": "das-test-node",
+                        "heartbeat": "200ms", "node_id": "das-test-node", "max_retained": 2,
                         "advertise": "192.0.2.7", "udp_port": 8777}}
 
     def setUp(self):
@@ -65,6 +65,33 @@ class LimitsTest(osaptest.OsapTestCase):
         sub.nothing(0.3)  # the oversize message went nowhere
         ok.stop()
         sub.stop()
+
+    def test_max_retained(self):
+        pub = raw.connected(self.port, "ret-pub")
+        for i, t in enumerate(("r/1", "r/2", "r/3")):
+            pub.send(raw.publish(t, t.encode(), qos=1, pid=i + 1, retain=True))
+            pub.expect(raw.PUBACK)
+        # r/3 was beyond max_retained: delivered as usual but not kept; r/1 may
+        # still be replaced, and cleared, which makes room again
+        pub.send(raw.publish("r/1", b"r/1 again", qos=1, pid=4, retain=True))
+        pub.expect(raw.PUBACK)
+        sub = raw.connected(self.port, "ret-sub")
+        sub.subscribe(1, ("r/#", 0))
+        got = sorted(sub.expect(raw.PUBLISH).payload for _ in range(2))
+        self.assertEqual(got, [b"r/1 again", b"r/2"])
+        sub.nothing(0.3)
+        pub.send(raw.publish("r/2", b"", qos=1, pid=5, retain=True))
+        pub.expect(raw.PUBACK)
+        self.assertEqual(sub.expect(raw.PUBLISH).payload, b"")
+        pub.send(raw.publish("r/3", b"r/3 now", qos=1, pid=6, retain=True))
+        pub.expect(raw.PUBACK)
+        sub.expect(raw.PUBLISH)
+        late = raw.connected(self.port, "ret-late")
+        late.subscribe(1, ("r/#", 0))
+        got = sorted(late.expect(raw.PUBLISH).payload for _ in range(2))
+        self.assertEqual(got, [b"r/1 again", b"r/3 now"])
+        for c in (pub, sub, late):
+            c.close()
 
     def test_max_connections(self):
         conns = [raw.connected(self.port, "mc-%d" % i) for i in range(6)]

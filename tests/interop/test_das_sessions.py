@@ -5,6 +5,7 @@ redelivery of unacknowledged messages after a reconnect, the in-flight window.""
 
 import os
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -102,6 +103,31 @@ class SessionTest(osaptest.OsapTestCase):
         self.assertEqual(got, [b"b", b"c", b"d"])
         back.nothing(0.5)
         back.close()
+
+    def test_session_expiry(self):
+        self.osapd.stop()
+        self.osapd.settings["das"]["session_expiry"] = "1s"
+        self.osapd.write_config()
+        self.osapd.start()
+        c = raw.connected(self.port, "expiring", clean=False)
+        c.subscribe(1, ("exp/#", 1))
+        c.send(raw.DISCONNECT_BYTES)
+        c.close()
+        kept = raw.connected(self.port, "kept", clean=False)  # back in time: kept
+        kept.subscribe(1, ("exp/#", 1))
+        kept.send(raw.DISCONNECT_BYTES)
+        kept.close()
+        kept = raw.Client(self.port)
+        self.assertTrue(kept.connect("kept", clean=False).session_present)
+        time.sleep(1.6)
+        raw_publish_and_ack(self.port, "exp/x", b"late")
+        back = raw.Client(self.port)
+        self.assertFalse(back.connect("expiring", clean=False).session_present)
+        back.nothing(0.5)
+        back.close()
+        # the connected client's session did not expire
+        self.assertEqual(kept.expect(raw.PUBLISH).payload, b"late")
+        kept.close()
 
     def test_takeover(self):
         first = raw.connected(self.port, "same-id", clean=False)
