@@ -4,8 +4,10 @@
 # osap-lbs-load for a fixed window, then runs `openssl speed ecdhp384` on all cores
 # for as long in the same run. With the server key reused (ecdh_key_uses > 1) the
 # LBS does one P-384 key agreement per handshake, so ecdhp384 op/s is the bound;
-# the ratio says how close osapd gets. Several runs; medians are reported, as a
-# table and, as the last line, one JSON object.
+# the ratio says how close osapd gets. openssl runs before and after each load
+# window and the mean of the two is that run's bound, since the capacity of a
+# shared machine drifts. Several runs; medians are reported, as a table and, as
+# the last line, one JSON object.
 #
 # It builds nothing: it uses the programs of an existing build (OSAP_BIN, default
 # build/bin of this tree).
@@ -102,9 +104,17 @@ PY
 heartbeat
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# openssl's agreements per second on every core: the crypto bound of one P-384
+# agreement per handshake (operations per CPU second of each process, summed).
+ecdh_speed() {
+    "$openssl" speed -seconds "$duration" -multi "$cores" ecdhp384 2>/dev/null |
+        awk '/ecdh \(nistp384\)/ {v = $NF} END {print v}' | grep . ||
+        die "cannot read the output of openssl speed"
+}
 results="$work/results.jsonl"
 : >"$results"
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+before=$(ecdh_speed)
 for i in $(seq 1 "$runs"); do
     echo "run.sh: run $i of $runs: $devices devices, $concurrency at once, ${duration}s" >&2
     "$bin/osapd" -c "$work/osapd.conf" >>"$work/osapd.log" 2>&1 &
@@ -121,15 +131,13 @@ for i in $(seq 1 "$runs"); do
     kill -TERM "$pid"
     wait "$pid" || die "osapd exited with an error: $(tail -5 "$work/osapd.log")"
     pid=""
-    # The bound, as openssl measures it (operations per CPU second of each process,
-    # summed over the processes), then the same divided by wall-clock time, which
-    # suffers from other load on the machine as the LBS run did.
-    speed=$("$openssl" speed -seconds "$duration" -multi "$cores" ecdhp384 2>/dev/null |
-        awk '/ecdh \(nistp384\)/ {v = $NF} END {print v}')
-    wall=$("$openssl" speed -elapsed -seconds "$duration" -multi "$cores" ecdhp384 2>/dev/null |
-        awk '/ecdh \(nistp384\)/ {v = $NF} END {print v}')
-    [ -n "$speed" ] && [ -n "$wall" ] || die "cannot read the output of openssl speed"
-    echo "{\"run\":$i,\"load\":$line,\"openssl_ecdhp384_per_s\":$speed,\"openssl_elapsed_per_s\":$wall,\"server_cpu_ticks\":$((t1 - t0)),\"clk_tck\":$(getconf CLK_TCK)}" >>"$results"
+    # The bound, measured right before (speed_before, first run only: the previous
+    # run's "after" serves as this run's "before") and right after the load, on the
+    # same cores: the machine's capacity drifts when it is shared.
+    after=$(ecdh_speed)
+    [ -n "$before" ] || before=$after
+    echo "{\"run\":$i,\"load\":$line,\"openssl_before\":$before,\"openssl_after\":$after,\"server_cpu_ticks\":$((t1 - t0)),\"clk_tck\":$(getconf CLK_TCK)}" >>"$results"
+    before=$after
 done
 [ -z "$raw" ] || cp "$results" "$raw"
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -143,30 +151,26 @@ rows = []
 for r in runs:
     ld = r["load"]
     hs = ld["handshakes_per_s"]
-    bound = r["openssl_ecdhp384_per_s"]
-    wall = r["openssl_elapsed_per_s"]
+    bound = (r["openssl_before"] + r["openssl_after"]) / 2.0
     # osapd's CPU over warmup + window (+ the drain): an approximation
     cpu = r["server_cpu_ticks"] / r["clk_tck"] / (float(duration) + float(warmup))
-    # handshakes per osapd CPU second against agreements per openssl CPU second
-    eff = (hs / cpu) / (bound / int(cores)) if cpu and bound else 0.0
     rows.append((r["run"], hs, ld["latency_ms"]["p50"], ld["latency_ms"]["p99"], ld["failed"],
-                 bound, hs / bound if bound else 0.0, wall, hs / wall if wall else 0.0,
-                 ld["gen_cpu_pct"], 100.0 * cpu, eff))
+                 r["openssl_before"], r["openssl_after"], bound, hs / bound if bound else 0.0,
+                 ld["gen_cpu_pct"], 100.0 * cpu))
 try:
     cpu_model = [l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
                  if l.startswith("model name")][0]
 except (OSError, IndexError):
     cpu_model = platform.processor() or "unknown"
-print("| run | handshakes/s | p50 ms | p99 ms | failed | openssl ecdhp384 op/s | ratio "
-      "| openssl -elapsed op/s | ratio (elapsed) | generator CPU % | osapd CPU % "
-      "| per-CPU efficiency |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+print("| run | handshakes/s | p50 ms | p99 ms | failed | ecdhp384 op/s before | after "
+      "| bound (mean) | ratio | generator CPU % | osapd CPU % |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
 for r in rows:
-    print("| %d | %.0f | %.2f | %.2f | %d | %.0f | %.2f | %.0f | %.2f | %.0f | %.0f | %.2f |" % r)
+    print("| %d | %.0f | %.2f | %.2f | %d | %.0f | %.0f | %.0f | %.2f | %.0f | %.0f |" % r)
 med = lambda k: statistics.median(x[k] for x in rows)
-print("| **median** | **%.0f** | **%.2f** | **%.2f** | %d | **%.0f** | **%.2f** | %.0f | %.2f "
-      "| %.0f | %.0f | %.2f |" % (med(1), med(2), med(3), sum(x[4] for x in rows), med(5),
-                                 med(6), med(7), med(8), med(9), med(10), med(11)))
+print("| **median** | **%.0f** | **%.2f** | **%.2f** | %d | %.0f | %.0f | **%.0f** | **%.2f** "
+      "| %.0f | %.0f |" % (med(1), med(2), med(3), sum(x[4] for x in rows), med(5), med(6),
+                           med(7), med(8), med(9), med(10)))
 now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 print("machine: %s, %s cores, Linux %s; %s; load average (1/5/15 min) at start / end: "
       "%s / %s" % (cpu_model, cores, platform.release(), now, load_start, load_end))
@@ -174,11 +178,10 @@ print(json.dumps({
     "bench": "lbs", "command": cmdline, "runs": len(rows), "cores": int(cores),
     "ecdh_key_uses": int(key_uses), "duration_s": float(duration),
     "handshakes_per_s": round(med(1), 1), "p50_ms": round(med(2), 3), "p99_ms": round(med(3), 3),
-    "failed": sum(x[4] for x in rows), "openssl_ecdhp384_per_s": round(med(5), 1),
-    "ratio": round(med(6), 3), "openssl_elapsed_per_s": round(med(7), 1),
-    "ratio_elapsed": round(med(8), 3), "generator_cpu_pct": round(med(9), 1),
-    "osapd_cpu_pct": round(med(10), 1), "cpu_efficiency": round(med(11), 3),
-    "cpu": cpu_model, "time": now,
+    "failed": sum(x[4] for x in rows), "openssl_ecdhp384_per_s": round(med(7), 1),
+    "ratio": round(med(8), 3), "ratio_min": round(min(x[8] for x in rows), 3),
+    "ratio_max": round(max(x[8] for x in rows), 3), "generator_cpu_pct": round(med(9), 1),
+    "osapd_cpu_pct": round(med(10), 1), "cpu": cpu_model, "time": now,
     "loadavg_start": load_start, "loadavg_end": load_end,
 }, separators=(",", ":")))
 PY
