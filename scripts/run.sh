@@ -138,7 +138,7 @@ for s in lbs das api; do
         case $s in
         lbs) echo "LBS:      $addr:$port (devices start here)" ;;
         das) echo "DAS:      mqtt://$addr:$port" ;;
-        api) echo "API:      http://$addr:$port/" ;;
+        api) echo "console:  http://$addr:$port/  (REST API under /api/v1)" ;;
         esac
     fi
 done
@@ -148,6 +148,25 @@ elif [ -n "$MISSING" ]; then
     echo "services: $RUN (not built yet: $MISSING)"
 fi
 provision_fleet
+
+# An API token for the console and osapctl, kept in $DATA_DIR/console.token
+# (mode 0600) and reused by later runs; revoked and made anew when the store no
+# longer has it (e.g. after the database was removed).
+console_token() {
+    tok=$DATA_DIR/console.token
+    if [ -s "$tok" ] && "$OSAPD" token list -c "$CONF" 2>/dev/null | grep -qw make-run; then
+        return 0
+    fi
+    "$OSAPD" token revoke -c "$CONF" --name make-run >/dev/null 2>&1 || true
+    (umask 077 && "$OSAPD" token create -c "$CONF" --name make-run >"$tok.tmp" 2>/dev/null) ||
+        die "cannot create an API token"
+    mv "$tok.tmp" "$tok"
+}
+if echo "$RUN" | grep -q api; then
+    console_token
+    echo "token:    $(cat "$DATA_DIR/console.token")  (sign in to the console with it; also in $DATA_DIR/console.token)"
+    echo "CLI:      OSAP_URL=http://$(get api listen):$(get api port) OSAP_TOKEN=\$(cat $DATA_DIR/console.token) $BIN/osapctl device list"
+fi
 
 # osapd runs in its own session, so a Ctrl-C on the terminal reaches only this
 # script, which forwards it once as SIGTERM (a second Ctrl-C forwards another,
