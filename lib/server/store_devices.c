@@ -95,14 +95,14 @@ osap_err osap_store_device_touch(struct osap_store *st, const char *serial, int6
     return st->be->devices->touch(st, serial, now);
 }
 
-osap_err osap_store_device_set_info(struct osap_store *st, const char *serial, const char *model,
+osap_err osap_store_device_set_info(struct osap_store *st, const char *serial, const char *dev_type,
                                     const char *firmware)
 {
     if (!serial) return OSAP_EINVAL;
-    if (!osap_label_valid(model, OSAP_DEVICE_MODEL_MAX) ||
+    if (!osap_label_valid(dev_type, OSAP_DEVICE_MODEL_MAX) ||
         !osap_label_valid(firmware, OSAP_DEVICE_FIRMWARE_MAX))
         return OSAP_EINVAL;
-    return st->be->devices->set_info(st, serial, model, firmware);
+    return st->be->devices->set_info(st, serial, dev_type, firmware);
 }
 
 osap_err osap_store_device_offline_node(struct osap_store *st, const char *das_node, int64_t now,

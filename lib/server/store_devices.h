@@ -49,7 +49,8 @@ struct osap_device {
     int64_t created_at;
     int64_t last_seen; /* 0 = never */
     char das_node[OSAP_NODE_ID_MAX + 1];
-    char address[OSAP_NET_ADDRESS_MAX + 1]; /* last peer address */
+    char address[OSAP_NET_ADDRESS_MAX + 1];   /* last peer address */
+    char dev_type[OSAP_DEVICE_MODEL_MAX + 1]; /* DevType of its last registration */
 };
 
 /** Tri-state filter values (0 = no filtering, so a zeroed filter lists all). */
@@ -126,8 +127,11 @@ osap_err osap_store_device_set_online(struct osap_store *st, const char *serial,
 /** Update last_seen only (traffic from an online device). */
 osap_err osap_store_device_touch(struct osap_store *st, const char *serial, int64_t now);
 
-/** Update what the device reported about itself (NULL = leave unchanged). */
-osap_err osap_store_device_set_info(struct osap_store *st, const char *serial, const char *model,
+/** Update what the device reported about itself at registration (NULL = leave
+ *  unchanged): @p dev_type (its DevType) goes to dev_type, and to model only while
+ *  model is empty (model is the thing model given at provisioning, which the
+ *  platform validates against); @p firmware to firmware. */
+osap_err osap_store_device_set_info(struct osap_store *st, const char *serial, const char *dev_type,
                                     const char *firmware);
 
 /** Mark every device online on @p das_node offline (a DAS node starting or
@@ -157,7 +161,7 @@ struct osap_store_device_ops {
     osap_err (*set_online)(struct osap_store *st, const char *serial, bool online,
                            const char *das_node, const char *address, int64_t now);
     osap_err (*touch)(struct osap_store *st, const char *serial, int64_t now);
-    osap_err (*set_info)(struct osap_store *st, const char *serial, const char *model,
+    osap_err (*set_info)(struct osap_store *st, const char *serial, const char *dev_type,
                          const char *firmware);
     osap_err (*offline_node)(struct osap_store *st, const char *das_node, int64_t now,
                              uint64_t *count);

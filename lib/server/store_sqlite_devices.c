@@ -5,7 +5,7 @@
 
 #define DEVICE_COLUMNS                                                                      \
     "serial, auth_mode, secret, model, name, firmware, devid, master_key, share_key_case, " \
-    "blocked, online, created_at, last_seen, das_node, address"
+    "blocked, online, created_at, last_seen, das_node, address, dev_type"
 
 static void read_device(sqlite3_stmt *stmt, struct osap_device *d)
 {
@@ -30,6 +30,7 @@ static void read_device(sqlite3_stmt *stmt, struct osap_device *d)
     d->last_seen = sqlite3_column_int64(stmt, 12);
     osap__sqlite_column_copy(stmt, 13, d->das_node, sizeof(d->das_node));
     osap__sqlite_column_copy(stmt, 14, d->address, sizeof(d->address));
+    osap__sqlite_column_copy(stmt, 15, d->dev_type, sizeof(d->dev_type));
 }
 
 /* Run a one-row lookup whose only parameter is @p key. */
@@ -209,16 +210,18 @@ static osap_err device_touch(struct osap_store *st, const char *serial, int64_t 
     return finish_change(st, stmt, "touch a device");
 }
 
-static osap_err device_set_info(struct osap_store *st, const char *serial, const char *model,
+static osap_err device_set_info(struct osap_store *st, const char *serial, const char *dev_type,
                                 const char *firmware)
 {
-    static const char sql[] = "UPDATE devices SET model = coalesce(?2, model),"
+    /* the provisioned model stays; an empty one takes the DevType */
+    static const char sql[] = "UPDATE devices SET dev_type = coalesce(?2, dev_type),"
+                              " model = CASE WHEN model = '' THEN coalesce(?2, '') ELSE model END,"
                               " firmware = coalesce(?3, firmware) WHERE serial = ?1";
     sqlite3_stmt *stmt;
     osap_err err = osap__sqlite_stmt(st, sql, &stmt);
     if (err) return err;
     sqlite3_bind_text(stmt, 1, serial, -1, SQLITE_STATIC);
-    if (model) sqlite3_bind_text(stmt, 2, model, -1, SQLITE_STATIC);
+    if (dev_type) sqlite3_bind_text(stmt, 2, dev_type, -1, SQLITE_STATIC);
     if (firmware) sqlite3_bind_text(stmt, 3, firmware, -1, SQLITE_STATIC);
     return finish_change(st, stmt, "set device information");
 }

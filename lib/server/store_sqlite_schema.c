@@ -142,8 +142,14 @@ static const char schema_v1[] =
     "CREATE INDEX requests_serial_time ON requests (serial, created_at);"
     "CREATE INDEX requests_open ON requests (status) WHERE status IN ('pending', 'sent');";
 
+/* v2: what a device reports at registration (DevType) is kept apart from the thing
+ * model it was provisioned with. Rows from v1 get "" (filled at the next
+ * registration). */
+static const char schema_v2[] = "ALTER TABLE devices ADD COLUMN dev_type TEXT NOT NULL DEFAULT '';";
+
 const struct osap__sqlite_migration osap__sqlite_migrations[] = {
     {1, "initial schema", schema_v1},
+    {2, "devices.dev_type", schema_v2},
 };
 const size_t osap__sqlite_migration_count =
     sizeof(osap__sqlite_migrations) / sizeof(osap__sqlite_migrations[0]);

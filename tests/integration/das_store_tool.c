@@ -151,6 +151,7 @@ int main(int argc, char **argv)
             cJSON_AddBoolToObject(o, "online", d.online);
             cJSON_AddBoolToObject(o, "blocked", d.blocked);
             cJSON_AddStringToObject(o, "model", d.model);
+            cJSON_AddStringToObject(o, "dev_type", d.dev_type);
             cJSON_AddStringToObject(o, "firmware", d.firmware);
             cJSON_AddStringToObject(o, "address", d.address);
             cJSON_AddStringToObject(o, "das_node", d.das_node);

@@ -23,6 +23,7 @@ class TestDevices(apitest.ApiTestCase):
         self.assertEqual(dev["serial"], "Q100000001")
         self.assertEqual(dev["name"], "Front door")
         self.assertEqual(dev["model"], "ip_camera")
+        self.assertEqual(dev["dev_type"], "")  # no registration yet
         self.assertEqual(dev["auth_mode"], "code")
         self.assertFalse(dev["online"])
         self.assertFalse(dev["blocked"])

@@ -6,7 +6,9 @@ UNSUBACKs). The capture's downlinks (attribute set, operation, shadow set) are
 produced by platform requests through das_api.h; they too must be byte-identical
 (same topic, Seq 1001..1003, packet ids 1..3, ciphertext), and the device's
 recorded replies complete them. Afterwards the store holds the event once, the
-reported attribute and the device's registration data."""
+reported attribute and the device's registration data. Ingest commits
+asynchronously (only events are acknowledged after their commit), so what else
+the store holds is waited for, with a deadline."""
 
 import json
 import unittest
@@ -72,8 +74,10 @@ class TestCaptureReplay(dastest.DasTestCase):
         self.assertEqual(json.loads(events[0]["payload"]), body)
         self.assertEqual(events[0]["level"], 1)
         self.assertGreater(events[0]["device_time"], 1700000000000)
-        # The shadow report is the attribute's value, with its version.
-        self.assertEqual(self.attributes(serial), [{
+        # The shadow report is the attribute's value, with its version (acknowledged
+        # at once, stored by ingest afterwards).
+        attrs = self.wait_for(lambda: self.attributes(serial), what="the reported attribute")
+        self.assertEqual(attrs, [{
             "child": "global", "resource": "0-global", "domain": "golden_domain",
             "identifier": "golden_prop", "value": "42", "version": 1}])
         # Registration data, and offline after the DISCONNECT.
@@ -81,7 +85,9 @@ class TestCaptureReplay(dastest.DasTestCase):
             self.device_row(serial)), what="device offline")
         reg = json.loads(dastest.das_messages(cap)[0]["decrypted"][0]["plaintext_text"])
         self.assertEqual(row["firmware"], reg["FirmwareVersion"])
+        # Provisioned without a thing model: the DevType fills it, and is kept apart.
         self.assertEqual(row["model"], reg["DevType"])
+        self.assertEqual(row["dev_type"], reg["DevType"])
         self.assertTrue(row["address"].startswith("127.0.0.1:"))
         self.assertTrue(row["das_node"])
         stats = h.stats()

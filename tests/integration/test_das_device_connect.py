@@ -3,7 +3,9 @@ verdict, exactly (10 blocked; 11 no device, no session, wrong session key, wrong
 devid; 5 inconsistent identities; 12 a full registration while connected, then
 the light registration that takes over), sessions kept across light
 reconnections, the two standard subscriptions restored after an osapd restart,
-and what is not a device."""
+the provisioned thing model kept apart from the registration's DevType, and what
+is not a device. What ingest stores (online state, registration data) is
+committed asynchronously: the tests wait for it with a deadline."""
 
 import socket
 import unittest
@@ -81,7 +83,35 @@ class TestVerdicts(dastest.DasTestCase):
         down = second.expect_downlink()
         second.reply(down, "set_reply", '{"code":0}')
         self.assertEqual(h.result(rid)[:2], ("OK", 0))
+        # Online (committed by ingest after the registration), and it stays online:
+        # the replaced connection's end is not an offline transition.
+        self.wait_for(lambda: self.device_row()["online"], what="online")
+        second.ping()
         self.assertTrue(self.device_row()["online"])
+
+    def test_registration_keeps_the_provisioned_model(self):
+        # Provisioned with a thing model: the registration's DevType goes to
+        # dev_type, the model stays (the platform validates against it).
+        serial = "Q55555555"
+        self.osapd.admin("device", "add", "--serial", serial, "--code", "ABCDEF",
+                         "--model", "ip_camera")
+        dastest.store(self.osapd.data_dir, "session", serial, dastest.DEVID, dastest.KEY_A)
+        self.start()
+        dev = self.device(serial=serial)
+        dev.register()
+        row = self.wait_for(lambda: (lambda r: r if r["dev_type"] else None)(
+            self.device_row(serial)), what="the registration's DevType stored")
+        self.assertEqual(row["dev_type"], "GOLDEN_MODEL")
+        self.assertEqual(row["model"], "ip_camera")
+        self.assertEqual(row["firmware"], "V1.2.0 build 201212")
+        # A light registration (no DevType) changes neither.
+        dev.close()
+        self.wait_for(lambda: not self.device_row(serial)["online"], what="offline")
+        dev = self.device(serial=serial)
+        dev.register(full=False)
+        self.wait_for(lambda: self.device_row(serial)["online"], what="online again")
+        row = self.device_row(serial)
+        self.assertEqual((row["model"], row["dev_type"]), ("ip_camera", "GOLDEN_MODEL"))
 
     def test_light_reconnection_keeps_subscriptions(self):
         self.start()

@@ -18,6 +18,7 @@ cJSON *api_device_json(const struct osap_device *d)
     cJSON_AddStringToObject(o, "serial", d->serial);
     cJSON_AddStringToObject(o, "name", d->name);
     cJSON_AddStringToObject(o, "model", d->model);
+    cJSON_AddStringToObject(o, "dev_type", d->dev_type);
     cJSON_AddStringToObject(o, "firmware", d->firmware);
     cJSON_AddStringToObject(o, "auth_mode", d->auth_mode == OSAP_AUTH_LICENCE ? "licence" : "code");
     cJSON_AddBoolToObject(o, "online", d->online);

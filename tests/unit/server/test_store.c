@@ -108,7 +108,7 @@ static void test_create_from_empty(void **state)
 
     fx->st = open_store(fx);
     assert_int_equal(osap_store_schema_version(fx->st), osap_store_schema_latest());
-    assert_int_equal(osap_store_schema_latest(), 1);
+    assert_int_equal(osap_store_schema_latest(), 2);
     assert_string_equal(osap_store_backend(fx->st), "sqlite");
     for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
         snprintf(sql, sizeof(sql),
@@ -116,7 +116,7 @@ static void test_create_from_empty(void **state)
                  tables[i]);
         if (raw_count(fx, sql) != 1) fail_msg("table %s missing", tables[i]);
     }
-    assert_int_equal(raw_count(fx, "SELECT max(version) FROM schema_version"), 1);
+    assert_int_equal(raw_count(fx, "SELECT max(version) FROM schema_version"), 2);
     /* The database and its WAL are private to the owner. */
     assert_int_equal(stat(fx->db, &sb), 0);
     assert_int_equal(sb.st_mode & 0777, 0600);
@@ -129,7 +129,48 @@ static void test_create_from_empty(void **state)
     /* Opening again changes nothing. */
     osap_store_close(fx->st);
     fx->st = open_store(fx);
-    assert_int_equal(raw_count(fx, "SELECT count(*) FROM schema_version"), 1);
+    assert_int_equal(raw_count(fx, "SELECT count(*) FROM schema_version"), 2);
+}
+
+/* A database of schema v1 (devices whose model the DAS had overwritten) is moved to
+ * v2: every row keeps its model and gets an empty dev_type, filled by the next
+ * registration without touching a provisioned model. */
+static void test_upgrade_v1_to_v2(void **state)
+{
+    struct fixture *fx = *state;
+    struct osap_device got;
+    sqlite3 *db = NULL;
+    char err[256] = "";
+    int version = -1;
+
+    assert_int_equal(sqlite3_open(fx->db, &db), SQLITE_OK);
+    assert_int_equal(
+        osap__sqlite_migrate(db, osap__sqlite_migrations, 1, &version, err, sizeof(err)), OSAP_OK);
+    assert_int_equal(version, 1);
+    assert_int_equal(sqlite3_exec(db,
+                                  "INSERT INTO devices (serial, auth_mode, secret, model, "
+                                  "created_at) VALUES ('OLD1', 'sap', 'CODE', 'ip_camera', 1),"
+                                  " ('OLD2', 'sap', 'CODE', '', 1)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(raw_count(fx, "SELECT count(*) FROM pragma_table_info('devices') WHERE "
+                                   "name = 'dev_type'"),
+                     0);
+
+    fx->st = open_store(fx);
+    assert_int_equal(osap_store_schema_version(fx->st), 2);
+    assert_int_equal(osap_store_device_get(fx->st, "OLD1", &got), OSAP_OK);
+    assert_string_equal(got.model, "ip_camera");
+    assert_string_equal(got.dev_type, "");
+    assert_int_equal(osap_store_device_set_info(fx->st, "OLD1", "CS-C6N", NULL), OSAP_OK);
+    assert_int_equal(osap_store_device_set_info(fx->st, "OLD2", "CS-C6N", NULL), OSAP_OK);
+    assert_int_equal(osap_store_device_get(fx->st, "OLD1", &got), OSAP_OK);
+    assert_string_equal(got.model, "ip_camera");
+    assert_string_equal(got.dev_type, "CS-C6N");
+    assert_int_equal(osap_store_device_get(fx->st, "OLD2", &got), OSAP_OK);
+    assert_string_equal(got.model, "CS-C6N");
+    assert_string_equal(got.dev_type, "CS-C6N");
 }
 
 static void test_refuse_newer_schema(void **state)
@@ -142,12 +183,12 @@ static void test_refuse_newer_schema(void **state)
                      OSAP_OK);
     osap_store_close(fx->st);
     fx->st = NULL;
-    assert_int_equal(raw_sql(fx, "INSERT INTO schema_version VALUES (2, 'from the future', 0)"),
+    assert_int_equal(raw_sql(fx, "INSERT INTO schema_version VALUES (99, 'from the future', 0)"),
                      SQLITE_OK);
     assert_int_equal(osap_store_open(&fx->cfg, fx->dir, &st), OSAP_ESTORE_SCHEMA);
     assert_null(st);
     /* Nothing was changed. */
-    assert_int_equal(raw_count(fx, "SELECT max(version) FROM schema_version"), 2);
+    assert_int_equal(raw_count(fx, "SELECT max(version) FROM schema_version"), 99);
     assert_int_equal(raw_count(fx, "SELECT count(*) FROM devices"), 1);
 }
 
@@ -364,12 +405,26 @@ static void test_device_keys_and_presence(void **state)
     assert_int_equal(osap_store_device_offline_node(fx->st, "das-1", 5000, &count), OSAP_OK);
     assert_true(count == 0);
 
-    /* Information the device reports. */
+    /* Information the device reports: its DevType fills an empty model ... */
     assert_int_equal(osap_store_device_set_info(fx->st, "DEV1", NULL, "V5.3.0"), OSAP_OK);
     assert_int_equal(osap_store_device_set_info(fx->st, "DEV1", "CS-C6N", NULL), OSAP_OK);
     assert_int_equal(osap_store_device_get(fx->st, "DEV1", &got), OSAP_OK);
     assert_string_equal(got.firmware, "V5.3.0");
     assert_string_equal(got.model, "CS-C6N");
+    assert_string_equal(got.dev_type, "CS-C6N");
+    /* ... but never replaces one: a later DevType goes to dev_type only. */
+    assert_int_equal(osap_store_device_set_info(fx->st, "DEV1", "CS-C6N-A0", NULL), OSAP_OK);
+    assert_int_equal(osap_store_device_get(fx->st, "DEV1", &got), OSAP_OK);
+    assert_string_equal(got.model, "CS-C6N");
+    assert_string_equal(got.dev_type, "CS-C6N-A0");
+    assert_int_equal(osap_store_device_update(fx->st, "DEV2",
+                                              &(struct osap_device_update){.model = "ip_camera"}),
+                     OSAP_OK);
+    assert_int_equal(osap_store_device_set_info(fx->st, "DEV2", "CS-C6N", "V1"), OSAP_OK);
+    assert_int_equal(osap_store_device_get(fx->st, "DEV2", &got), OSAP_OK);
+    assert_string_equal(got.model, "ip_camera");
+    assert_string_equal(got.dev_type, "CS-C6N");
+    assert_string_equal(got.firmware, "V1");
     assert_int_equal(osap_store_device_set_info(fx->st, "NOPE", "m", NULL), OSAP_ENOTFOUND);
 
     /* Block and unblock. */
@@ -739,6 +794,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_create_from_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuse_newer_schema, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_v1_to_v2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migration_runner, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_backend, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_a_database, setup, teardown),

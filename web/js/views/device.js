@@ -67,6 +67,7 @@ export function deviceView(root, serial, ctx) {
         row('State', [stateBadge(device.online), device.blocked ? [' ', blockedBadge()] : null]),
         row('Name', device.name),
         row('Model', device.model),
+        row('Device type', device.dev_type),
         row('Firmware', device.firmware),
         row('Authentication', device.auth_mode === 'licence' ? 'Licence' : 'Serial + verification code'),
         row('Registered', device.registered ? 'Yes (the LBS issued a device id)' : 'Not yet'),
@@ -580,6 +581,7 @@ export function deviceView(root, serial, ctx) {
           address: s.address || device.address,
           last_seen: s.time || device.last_seen,
           firmware: s.firmware || device.firmware,
+          dev_type: s.model || device.dev_type,
           das_node: s.das_node || device.das_node,
         });
         renderHead();
