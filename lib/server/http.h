@@ -11,8 +11,10 @@
  *
  * Lifetimes (read this before writing a handler)
  * ----------------------------------------------
- * - A request is handed to the handler when it is complete (head + body). It
- *   stays valid until EXACTLY ONE of these happens:
+ * - A request is handed to the application when its head is complete, if a
+ *   head handler is set (osap_http_server_on_head()), and to the handler when it
+ *   is complete (head + body). From the first of the two it stays valid until
+ *   EXACTLY ONE of these happens:
  *     a) a call that finishes it returns: osap_http_respond*(),
  *        osap_http_serve_static() or osap_http_stream_end(), whatever the
  *        result (OSAP_ECLOSED included);
@@ -25,10 +27,10 @@
  *   called from a loop callback, never from inside an osap_http_* call you
  *   made, and never after (a). Calls that finish the request are ignored
  *   inside it (they return OSAP_ECLOSED).
- * - A handler that returns without finishing the request (deferred response,
- *   stream) MUST register an abort callback, or otherwise stop using the
- *   request when the connection closes: without one the request is freed
- *   silently at close.
+ * - A handler (or head handler) that returns without finishing the request
+ *   (deferred response or decision, stream) MUST register an abort callback, or
+ *   otherwise stop using the request when the connection closes: without one
+ *   the request is freed silently at close.
  * - The server object stays valid until the done callback of
  *   osap_http_server_close() has returned; it is freed right after.
  * - Every buffer passed in (response bodies, header values, event data) is
@@ -40,6 +42,14 @@
  * "Expect: 100-continue", HEAD (headers only). A request that llhttp rejects
  * gets 400 and the connection is closed; the handler never sees it. See
  * docs/HTTP.md for the design.
+ *
+ * Decisions at the head: with a head handler, the application sees each request
+ * when its head is complete, before any byte of its body is read, and either
+ * admits the body under a ceiling of its choice (osap_http_accept_body()) or
+ * answers at once (osap_http_respond*()), now or later: reading is paused
+ * meanwhile. An answer before the body skips a small Content-Length body and
+ * keeps the connection; otherwise it says "Connection: close" and the body is
+ * never read. "100 Continue" is sent only when the body is admitted.
  */
 #ifndef OSAP_SERVER_HTTP_H
 #define OSAP_SERVER_HTTP_H
@@ -71,21 +81,33 @@ struct osap_http_config {
     /** Request-target (path + query) bytes at most. -> 414 */
     uint32_t max_url_bytes;
     /** Body bytes at most: checked against Content-Length before the body is read,
-     *  and while a chunked body arrives. -> 413 */
+     *  and while a chunked body arrives. -> 413. The transport ceiling: a head handler
+     *  sets a lower one per request (osap_http_accept_body()). */
     uint64_t max_body_bytes;
+    /** Request body bytes buffered at once by all connections together (body buffers
+     *  are reserved whole from Content-Length, or grown per chunk); a body that does not
+     *  fit is refused with 503 and "Retry-After: 1". 0 = no ceiling. */
+    uint64_t max_body_buffer_bytes;
     /** Time for a whole request head, from the first byte (from accept, TLS handshake
      *  included, on a new connection). Slow heads get 408 and are closed. */
     uint32_t header_timeout_ms;
-    /** Time for a whole request body, from the end of the head. -> 408 */
+    /** Time for a whole request body, from the end of the head (or from the head
+     *  handler's osap_http_accept_body()). -> 408 */
     uint32_t body_timeout_ms;
+    /** Time the application has to decide on a head it holds (head handler) and to
+     *  finish a complete request or start its stream. On expiry the abort callback fires,
+     *  the client gets 503 and the connection closes. 0 = no limit. */
+    uint32_t response_timeout_ms;
     /** Idle keep-alive connections are closed after this; also the time a response
-     *  may stall (client not reading) before the connection is dropped. */
+     *  or a stream may stall (client not reading, unsent bytes not moving) before the
+     *  connection is dropped. */
     uint32_t idle_timeout_ms;
     /** Requests per connection at most; the last response says "Connection: close". */
     uint32_t max_requests_per_conn;
     /** Unparsed input (pipelined requests) buffered per connection while a request is
      *  being handled; reading pauses above it. Also the write-queue level above which
-     *  further pipelined requests wait. */
+     *  further pipelined requests wait, and the largest unread Content-Length body that
+     *  is read and discarded (keep-alive) after an answer at the head. */
     uint32_t max_pipeline_bytes;
     /** Streams (chunked, SSE): queued unsent bytes at most; above it the stream is
      *  dropped (connection closed, abort callback fired) instead of growing memory. */
@@ -105,7 +127,8 @@ struct osap_http_config {
 };
 
 /** Fill @p cfg with the defaults (documented in docs/HTTP.md): 127.0.0.1:8080, 16 KiB of
- *  headers, 64 header fields, 4 KiB URL, 8 MiB body, 10 s head, 60 s body, 30 s idle. */
+ *  headers, 64 header fields, 4 KiB URL, 8 MiB body, 64 MiB of bodies buffered at once,
+ *  10 s head, 60 s body, 30 s idle, 120 s response. */
 void osap_http_config_init(struct osap_http_config *cfg);
 
 /** Request methods the server names; everything else is OSAP_HTTP_OTHER (see
@@ -152,9 +175,12 @@ struct osap_http_request {
     const struct osap_http_kv *headers;
     size_t nheaders;
     /** Body bytes (contiguous, decoded from chunked if needed), followed by a NUL
-     *  byte that is not counted in body_len. Never NULL. */
+     *  byte that is not counted in body_len. Never NULL; empty at the head handler. */
     const uint8_t *body;
     size_t body_len;
+    /** The declared body size: Content-Length (0 without a body), or -1 for a chunked
+     *  body, whose size is not known before it has arrived. */
+    int64_t content_length;
     /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
     int http_minor;
     /** Whether the request came over TLS. */
@@ -173,6 +199,18 @@ typedef struct osap_http_server osap_http_server_t;
  *  osap_http_server_new(). The request may be finished here or later. */
 typedef void (*osap_http_handler_fn)(struct osap_http_request *req, void *userdata);
 
+/**
+ * Called once per request when its head is complete, before any byte of its body is read
+ * (only with osap_http_server_on_head()), on the loop thread, with the server's userdata.
+ * The request has everything but its body (content_length says what is announced).
+ * Decide now or later, exactly once: osap_http_accept_body() reads the body (the handler
+ * gets the request when it is complete), or osap_http_respond*() / osap_http_serve_static()
+ * answers without reading it. Until then reading is paused (input beyond
+ * max_pipeline_bytes waits in the kernel); a deferred decision must register an abort
+ * callback, and is cut after response_timeout_ms (503).
+ */
+typedef void (*osap_http_head_fn)(struct osap_http_request *req, void *userdata);
+
 /** Called when the connection of an unfinished request closes. The request is freed when
  *  it returns. */
 typedef void (*osap_http_abort_fn)(struct osap_http_request *req, void *userdata);
@@ -183,13 +221,17 @@ typedef void (*osap_http_closed_fn)(void *userdata);
 
 /** Counters of one server, for metrics and tests. */
 struct osap_http_stats {
-    uint32_t connections;     /**< open now */
-    uint64_t accepted;        /**< accepted since start, rejected ones included */
-    uint64_t rejected;        /**< refused at the connection limit */
-    uint64_t requests;        /**< handed to the handler */
-    uint64_t errors;          /**< answered with a 4xx by the server itself (400, 408, 413...) */
-    uint64_t aborted;         /**< abort callbacks fired */
-    uint64_t streams_dropped; /**< streams closed at the queue ceiling */
+    uint32_t connections;       /**< open now */
+    uint64_t accepted;          /**< accepted since start, rejected ones included */
+    uint64_t rejected;          /**< refused at the connection limit */
+    uint64_t requests;          /**< handed to the handler */
+    uint64_t errors;            /**< answered with a 4xx by the server itself (400, 408, 413...) */
+    uint64_t aborted;           /**< abort callbacks fired */
+    uint64_t streams_dropped;   /**< streams closed at the queue ceiling or stalled */
+    uint64_t answered_early;    /**< finished before their body was read (head handler) */
+    uint64_t body_refused;      /**< bodies refused with 503 at max_body_buffer_bytes */
+    uint64_t response_timeouts; /**< requests cut at response_timeout_ms */
+    uint64_t body_bytes;        /**< request body bytes buffered now (reserved) */
 };
 
 /**
@@ -205,6 +247,24 @@ struct osap_http_stats {
 osap_err osap_http_server_new(uv_loop_t *loop, const struct osap_http_config *cfg,
                               osap_http_handler_fn handler, void *userdata,
                               osap_http_server_t **out);
+
+/** Set (or clear with NULL) the head handler of @p srv: requests whose head completes
+ *  afterwards go to @p fn first (see osap_http_head_fn). Loop thread. */
+void osap_http_server_on_head(osap_http_server_t *srv, osap_http_head_fn fn);
+
+/**
+ * Admit the body of @p req, a request held at its head (osap_http_head_fn): read it with
+ * at most @p max_body bytes (no more than max_body_bytes), then hand the request to the
+ * handler. Sends "100 Continue" when the client waits for it. A request without a body
+ * goes on to the handler at once. May be called inside the head handler or later.
+ * OSAP_OK: the request continues. Otherwise the request is finished and must not be used:
+ * OSAP_ETOOBIG (Content-Length over @p max_body: answered 413), OSAP_EBUSY (the body does
+ * not fit in max_body_buffer_bytes now, or memory is short: answered 503 with
+ * "Retry-After: 1"), OSAP_ECLOSED (the connection is gone). OSAP_ESTATE (nothing happens)
+ * when @p req is not held at its head or was decided already. A chunked body over
+ * @p max_body is answered 413 by the server when it gets there (abort callback).
+ */
+osap_err osap_http_accept_body(struct osap_http_request *req, uint64_t max_body);
 
 /** The port the server listens on (useful with port 0). */
 uint16_t osap_http_server_port(const osap_http_server_t *srv);
@@ -263,7 +323,9 @@ osap_err osap_http_respond_json_str(struct osap_http_request *req, int status, c
  * Start a streamed response: the head goes out now, the body follows with
  * osap_http_stream_write() (chunked transfer encoding for HTTP/1.1; for HTTP/1.0 the body
  * ends when the connection closes) and ends with osap_http_stream_end(). For HEAD the
- * writes are discarded. Errors as osap_http_respond().
+ * writes are discarded. Errors as osap_http_respond(); OSAP_ESTATE also for a request
+ * whose body has not been read (streams start from the handler only). A stream whose
+ * unsent bytes do not move for idle_timeout_ms is dropped like one over its ceiling.
  */
 osap_err osap_http_stream_start(struct osap_http_request *req, int status,
                                 const char *content_type);

@@ -33,6 +33,10 @@ struct osap__http_buf {
 void osap__http_buf_init(struct osap__http_buf *b, size_t max);
 /** Free the buffer's memory. */
 void osap__http_buf_release(struct osap__http_buf *b);
+/** The capacity osap__http_buf_reserve(@p b, @p extra) would give the buffer (its current
+ *  one when it has room), or 0 above the ceiling. An empty buffer gets exactly what it
+ *  needs (at least 256 bytes); a growing one doubles, up to the ceiling. */
+size_t osap__http_buf_cap_for(const struct osap__http_buf *b, size_t extra);
 /** Make room for @p extra more bytes (+1 for the NUL). OSAP_ETOOBIG above the ceiling. */
 osap_err osap__http_buf_reserve(struct osap__http_buf *b, size_t extra);
 /** Append @p len bytes. OSAP_ETOOBIG above the ceiling, OSAP_ENOMEM. */
@@ -108,8 +112,9 @@ void osap__http_tls_shutdown(struct osap__http_tls *t);
 enum osap__http_cstate {
     HTTP_C_IDLE,    /* between requests: idle (or head) timeout */
     HTTP_C_HEAD,    /* reading a request head: header timeout -> 408 */
+    HTTP_C_DECIDE,  /* the head handler holds the head: response timeout -> 503 */
     HTTP_C_BODY,    /* reading a request body: body timeout -> 408 */
-    HTTP_C_HANDLER, /* the handler has the request: no timer */
+    HTTP_C_HANDLER, /* the handler has the request: response timeout -> 503 */
     HTTP_C_STREAM,  /* a streamed response is open: heartbeat timer */
     HTTP_C_DRAIN,   /* last response queued, waiting for the writes: stall timeout */
     HTTP_C_LINGER,  /* write side shut down, discarding input: linger timeout */
@@ -140,6 +145,16 @@ struct osap__http_req {
     bool in_trailers;
     bool complete;   /* fully received */
     bool dispatched; /* handed to the handler */
+
+    /* the body, decided at the head (http_head.c) */
+    bool has_body;        /* Content-Length > 0 or chunked */
+    bool expect_continue; /* "Expect: 100-continue" */
+    bool continue_sent;
+    bool head_ready; /* head complete, the head handler is to see it */
+    bool held;       /* handed to the head handler */
+    bool admitted;   /* the body is being read into body */
+    bool skip_body;  /* answered early: the rest of the body is read and discarded */
+    size_t charged;  /* bytes of body counted in the server's stats.body_bytes */
 
     struct osap__http_url url;
     struct osap_http_kv *headers;
@@ -186,6 +201,7 @@ struct osap__http_conn {
     bool resume_soon;   /* a zero timer will resume parsing */
     bool write_blocked; /* parsing waits for the write queue to drain */
     bool shutting;
+    uint64_t stall_since; /* STREAM: loop time unsent bytes were first seen not moving */
     char remote_addr[46];
     uint16_t remote_port;
 };
@@ -202,6 +218,7 @@ struct osap_http_server {
     char *key_file;
     SSL_CTX *tls_ctx;
     osap_http_handler_fn handler;
+    osap_http_head_fn on_head;
     void *userdata;
     osap_http_closed_fn done;
     void *done_ud;
@@ -249,8 +266,32 @@ void osap__http_conn_stream_started(struct osap__http_conn *conn);
 osap_err osap__http_send_head(struct osap__http_req *req, int status, const char *content_type,
                               int64_t content_length, const void *body, size_t body_len);
 
-/** Answer a request the handler never saw (400, 408, 413, ...) and close after it. */
+/** Answer a request the handler never saw (400, 408, 413, ...) and close after it. A
+ *  request the application holds gets its abort callback first. */
 void osap__http_conn_fail(struct osap__http_conn *conn, int status);
+
+/** Go on parsing from the next loop iteration (after a decision taken outside the
+ *  server's own callbacks); inside a handler the feed loop goes on by itself. */
+void osap__http_conn_continue(struct osap__http_conn *conn);
+
+/* ---- decisions at the head (http_head.c) ---- */
+
+/** Admit the body of @p req under the ceiling @p max (clamped to max_body_bytes): reserve
+ *  a Content-Length body against the server's body budget and send "100 Continue" when
+ *  the client waits for it. 0, or the status that refuses it (413, 503). */
+int osap__http_body_admit(struct osap__http_req *req, uint64_t max);
+
+/** Count growth of @p req's body buffer to @p cap bytes in the server's body budget;
+ *  false (nothing counted) when it does not fit. */
+bool osap__http_body_charge(struct osap__http_req *req, size_t cap);
+
+/** Whether the unread rest of @p req's body may be read and discarded after an early
+ *  answer (small Content-Length, no client waiting for "100 Continue"); true when
+ *  nothing is unread. */
+bool osap__http_body_skippable(const struct osap__http_req *req);
+
+/** Answered early and kept alive: free the body buffer, discard the rest of the body. */
+void osap__http_body_skip(struct osap__http_req *req);
 
 /** Request object from the public pointer. */
 static inline struct osap__http_req *osap__http_req_of(struct osap_http_request *r)

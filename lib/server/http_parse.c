@@ -27,6 +27,7 @@ static int reject_err(struct osap__http_conn *conn, osap_err err, int too_big_st
 void osap__http_req_free(struct osap__http_req *req)
 {
     if (!req) return;
+    req->conn->srv->stats.body_bytes -= req->charged;
     osap__http_buf_release(&req->head);
     osap_free(req->hoff);
     osap__http_url_release(&req->url);
@@ -162,13 +163,6 @@ static enum osap_http_method method_of(uint8_t m)
     }
 }
 
-static void send_continue(struct osap__http_conn *conn)
-{
-    static const char line[] = "HTTP/1.1 100 Continue\r\n\r\n";
-    uv_buf_t b = uv_buf_init((char *)line, sizeof(line) - 1);
-    (void)osap__http_conn_write(conn, &b, 1);
-}
-
 static int on_headers_complete(llhttp_t *p)
 {
     struct osap__http_conn *conn = conn_of(p);
@@ -214,20 +208,27 @@ static int on_headers_complete(llhttp_t *p)
     if (p->http_minor >= 1 && !osap_http_request_header(pub, "Host")) return reject(conn, 400);
 
     bool chunked = (p->flags & F_CHUNKED) != 0;
-    bool has_body = chunked || ((p->flags & F_CONTENT_LENGTH) && p->content_length > 0);
-    if ((p->flags & F_CONTENT_LENGTH) && p->content_length > cfg->max_body_bytes)
+    req->has_body = chunked || ((p->flags & F_CONTENT_LENGTH) && p->content_length > 0);
+    if (!chunked && p->content_length > INT64_MAX) return reject(conn, 413);
+    pub->content_length = chunked ? -1 : (int64_t)p->content_length;
+    pub->body = (const uint8_t *)"";
+    /* the transport ceiling, unless a head handler answers first (it cannot admit more) */
+    if (!conn->srv->on_head && !chunked && p->content_length > cfg->max_body_bytes)
         return reject(conn, 413);
-    if (!chunked && has_body) {
-        err = osap__http_buf_reserve(&req->body, (size_t)p->content_length);
-        if (err) return reject_err(conn, err, 413);
-    }
 
     const char *expect = osap_http_request_header(pub, "Expect");
     if (expect) {
         if (!osap__http_has_token(expect, "100-continue")) return reject(conn, 417);
-        if (has_body && p->http_minor >= 1) send_continue(conn);
+        req->expect_continue = true;
     }
-    if (has_body) osap__http_conn_enter(conn, HTTP_C_BODY);
+    if (conn->srv->on_head) {
+        /* the feed loop hands the head over, outside of llhttp */
+        req->head_ready = true;
+        return HPE_PAUSED;
+    }
+    int status = osap__http_body_admit(req, cfg->max_body_bytes);
+    if (status) return reject(conn, status);
+    if (req->has_body) osap__http_conn_enter(conn, HTTP_C_BODY);
     return 0;
 }
 
@@ -235,13 +236,22 @@ static int on_chunk_header(llhttp_t *p)
 {
     struct osap__http_conn *conn = conn_of(p);
     struct osap__http_req *req = conn->req;
-    if (p->content_length > conn->srv->cfg.max_body_bytes - req->body.len) return reject(conn, 413);
+    if (req->skip_body) return 0;
+    if (p->content_length > req->body.max - req->body.len) return reject(conn, 413);
+    /* room for the chunk, counted in the server's body budget before it is taken */
+    size_t cap = osap__http_buf_cap_for(&req->body, (size_t)p->content_length);
+    if (cap > req->body.cap) {
+        if (!osap__http_body_charge(req, cap)) return reject(conn, 503);
+        if (osap__http_buf_reserve(&req->body, (size_t)p->content_length) != OSAP_OK)
+            return reject(conn, 503);
+    }
     return 0;
 }
 
 static int on_body(llhttp_t *p, const char *at, size_t len)
 {
     struct osap__http_conn *conn = conn_of(p);
+    if (conn->req->skip_body) return 0;
     osap_err err = osap__http_buf_append(&conn->req->body, at, len);
     return err ? reject_err(conn, err, 413) : 0;
 }
@@ -250,8 +260,10 @@ static int on_message_complete(llhttp_t *p)
 {
     struct osap__http_conn *conn = conn_of(p);
     struct osap__http_req *req = conn->req;
-    req->pub.body = req->body.p ? (const uint8_t *)req->body.p : (const uint8_t *)"";
-    req->pub.body_len = req->body.len;
+    if (!req->skip_body) {
+        req->pub.body = req->body.p ? (const uint8_t *)req->body.p : (const uint8_t *)"";
+        req->pub.body_len = req->body.len;
+    }
     req->complete = true;
     /* hand over outside of llhttp: the feed loop dispatches on HPE_PAUSED */
     return HPE_PAUSED;

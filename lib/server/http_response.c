@@ -60,9 +60,11 @@ osap_err osap__http_send_head(struct osap__http_req *req, int status, const char
 
     if (conn->closing) return OSAP_ECLOSED;
     bool stream = content_length < 0;
+    /* an answer before the body keeps the connection only when the rest of the body
+     * can be read and discarded cheaply; otherwise it is never read */
     bool keep = req->keep_alive && !srv->closing && !conn->eof &&
                 conn->nrequests + 1 < srv->cfg.max_requests_per_conn &&
-                !(stream && req->pub.http_minor == 0);
+                !(stream && req->pub.http_minor == 0) && osap__http_body_skippable(req);
     req->keep_alive = keep;
 
     osap__http_buf_init(&head, HTTP_MAX_HEAD);

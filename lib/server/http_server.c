@@ -47,8 +47,10 @@ void osap_http_config_init(struct osap_http_config *cfg)
     cfg->max_header_count = 64;
     cfg->max_url_bytes = 4096;
     cfg->max_body_bytes = 8u << 20;
+    cfg->max_body_buffer_bytes = 64u << 20;
     cfg->header_timeout_ms = 10000;
     cfg->body_timeout_ms = 60000;
+    cfg->response_timeout_ms = 120000;
     cfg->idle_timeout_ms = 30000;
     cfg->max_requests_per_conn = 1000;
     cfg->max_pipeline_bytes = 65536;
@@ -73,21 +75,25 @@ static void conn_arm(struct osap__http_conn *conn)
 {
     const struct osap_http_config *cfg = &conn->srv->cfg;
     switch (conn->state) {
-    case HTTP_C_HANDLER: uv_timer_stop(&conn->timer); return;
-    case HTTP_C_STREAM:
-        if (conn->req && conn->req->sse && cfg->sse_heartbeat_ms)
-            uv_timer_start(&conn->timer, on_conn_timer, cfg->sse_heartbeat_ms,
-                           cfg->sse_heartbeat_ms);
-        else
+    case HTTP_C_DECIDE:
+    case HTTP_C_HANDLER:
+        if (!cfg->response_timeout_ms) {
             uv_timer_stop(&conn->timer);
-        return;
-    default: {
-        uint64_t now = now_ms(conn);
-        uv_timer_start(&conn->timer, on_conn_timer, conn->deadline > now ? conn->deadline - now : 0,
-                       0);
+            return;
+        }
+        break;
+    case HTTP_C_STREAM: {
+        /* heartbeats (SSE), and a look at whether the unsent bytes move */
+        uint32_t period = conn->req && conn->req->sse && cfg->sse_heartbeat_ms
+                              ? cfg->sse_heartbeat_ms
+                              : cfg->idle_timeout_ms;
+        uv_timer_start(&conn->timer, on_conn_timer, period, period);
         return;
     }
+    default: break;
     }
+    uint64_t now = now_ms(conn);
+    uv_timer_start(&conn->timer, on_conn_timer, conn->deadline > now ? conn->deadline - now : 0, 0);
 }
 
 void osap__http_conn_enter(struct osap__http_conn *conn, enum osap__http_cstate st)
@@ -106,8 +112,9 @@ void osap__http_conn_enter(struct osap__http_conn *conn, enum osap__http_cstate 
     case HTTP_C_BODY: conn->deadline = now + cfg->body_timeout_ms; break;
     case HTTP_C_DRAIN: conn->deadline = now + cfg->idle_timeout_ms; break;
     case HTTP_C_LINGER: conn->deadline = now + cfg->linger_ms; break;
-    case HTTP_C_HANDLER:
-    case HTTP_C_STREAM: break;
+    case HTTP_C_DECIDE:
+    case HTTP_C_HANDLER: conn->deadline = now + cfg->response_timeout_ms; break;
+    case HTTP_C_STREAM: conn->stall_since = 0; break;
     }
     if (!conn->resume_soon) conn_arm(conn);
 }
@@ -121,17 +128,24 @@ static void schedule_resume(struct osap__http_conn *conn)
 
 /* ---- closing ---- */
 
-static void conn_destroy(struct osap__http_conn *conn)
+/* Free the connection's request; one the application holds (head handler or handler)
+ * and has not finished gets its abort callback first. */
+static void drop_req(struct osap__http_conn *conn)
 {
-    struct osap_http_server *srv = conn->srv;
     struct osap__http_req *req = conn->req;
     conn->req = NULL;
-    if (req && !req->finished && req->dispatched && req->on_abort) {
+    if (req && !req->finished && (req->dispatched || req->held) && req->on_abort) {
         req->aborting = true;
-        srv->stats.aborted++;
+        conn->srv->stats.aborted++;
         req->on_abort(&req->pub, req->abort_ud);
     }
     osap__http_req_free(req);
+}
+
+static void conn_destroy(struct osap__http_conn *conn)
+{
+    struct osap_http_server *srv = conn->srv;
+    drop_req(conn);
     if (conn->prev)
         conn->prev->next = conn->next;
     else
@@ -304,11 +318,28 @@ static void release_req(struct osap__http_conn *conn)
     conn->req = NULL;
 }
 
+void osap__http_conn_continue(struct osap__http_conn *conn)
+{
+    /* inside a handler the feed loop goes on by itself */
+    if (!conn->in_handler) schedule_resume(conn);
+}
+
 void osap__http_conn_finished(struct osap__http_conn *conn)
 {
     struct osap__http_req *req = conn->req;
     bool keep = req->keep_alive;
     conn->nrequests++;
+    if (!req->complete) {
+        conn->srv->stats.answered_early++;
+        if (keep && !conn->closing) {
+            /* answered before its body: the rest (small, see osap__http_send_head) is
+             * read and discarded, then the connection goes on */
+            osap__http_body_skip(req);
+            osap__http_conn_enter(conn, HTTP_C_BODY);
+            osap__http_conn_continue(conn);
+            return;
+        }
+    }
     if (!conn->in_handler) release_req(conn);
     if (conn->closing) return;
     if (!keep || conn->srv->closing || conn->eof) {
@@ -329,8 +360,14 @@ void osap__http_conn_stream_started(struct osap__http_conn *conn)
 void osap__http_conn_fail(struct osap__http_conn *conn, int status)
 {
     if (conn->closing) return;
-    release_req(conn);
+    bool answered = conn->req && conn->req->finished;
+    drop_req(conn);
     drop_pending(conn);
+    if (answered) {
+        /* its response is out already (an early answer whose body was being skipped) */
+        start_drain(conn);
+        return;
+    }
     if (conn->tls && !osap__http_tls_ready(conn->tls)) {
         osap__http_conn_close(conn);
         return;
@@ -341,8 +378,9 @@ void osap__http_conn_fail(struct osap__http_conn *conn, int status)
     osap_http_date((int64_t)time(NULL), date);
     int n = snprintf(head, sizeof(head),
                      "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                     "Content-Length: %zu\r\nConnection: close\r\n\r\n%s\n",
-                     status, text, date, strlen(text) + 1, text);
+                     "Content-Length: %zu\r\n%sConnection: close\r\n\r\n%s\n",
+                     status, text, date, strlen(text) + 1,
+                     status == 503 ? "Retry-After: 1\r\n" : "", text);
     uv_buf_t b = uv_buf_init(head, (unsigned)n);
     if (osap__http_conn_write(conn, &b, 1) == OSAP_OK) start_drain(conn);
 }
@@ -358,6 +396,41 @@ static void conn_dispatch(struct osap__http_conn *conn)
     srv->handler(&req->pub, srv->userdata);
     conn->in_handler = false;
     if (req->finished) release_req(conn);
+}
+
+/* The head is complete: the head handler decides on the body (now or later). */
+static void conn_decide(struct osap__http_conn *conn)
+{
+    struct osap_http_server *srv = conn->srv;
+    struct osap__http_req *req = conn->req;
+    req->held = true;
+    osap__http_conn_enter(conn, HTTP_C_DECIDE);
+    conn->in_handler = true;
+    if (srv->on_head)
+        srv->on_head(&req->pub, srv->userdata);
+    else
+        (void)osap_http_accept_body(&req->pub, srv->cfg.max_body_bytes);
+    conn->in_handler = false;
+    if (req->finished && !req->skip_body) release_req(conn);
+}
+
+/* llhttp paused: hand a head to the head handler, a complete request to the handler, or
+ * let go of a request answered early once the rest of its body is gone. */
+static void conn_step(struct osap__http_conn *conn)
+{
+    struct osap__http_req *req = conn->req;
+    if (!req || conn->closing) return;
+    if (req->head_ready && !req->held) {
+        conn_decide(conn);
+        return;
+    }
+    if (!req->complete) return;
+    if (req->finished) {
+        release_req(conn);
+        osap__http_conn_enter(conn, HTTP_C_IDLE);
+        return;
+    }
+    if (!req->dispatched) conn_dispatch(conn);
 }
 
 /* ---- reading ---- */
@@ -398,13 +471,15 @@ static void stash(struct osap__http_conn *conn, const char *data, size_t len)
     }
 }
 
+/* Parse @p data; with @p len 0, drive a parser that stopped at a decision (a message
+ * without a body completes without input). */
 static void conn_feed(struct osap__http_conn *conn, const char *data, size_t len)
 {
-    while (len > 0) {
+    for (;;) {
         if (conn->closing || conn->state == HTTP_C_DRAIN || conn->state == HTTP_C_LINGER)
             return; /* no more requests: input is discarded */
         if (!can_parse(conn)) {
-            stash(conn, data, len);
+            if (len) stash(conn, data, len);
             return;
         }
         llhttp_errno_t e = llhttp_execute(&conn->parser, data, len);
@@ -418,16 +493,16 @@ static void conn_feed(struct osap__http_conn *conn, const char *data, size_t len
         data = pos;
         if (e == HPE_PAUSED_UPGRADE) {
             /* no protocol switch: answer, then close (what follows is not HTTP) */
-            len = 0;
             if (!conn->req || !conn->req->complete) {
                 osap__http_conn_fail(conn, 400);
                 return;
             }
             conn->req->keep_alive = false;
-        } else {
-            llhttp_resume(&conn->parser);
+            conn_step(conn);
+            return;
         }
-        if (conn->req && conn->req->complete && !conn->req->dispatched) conn_dispatch(conn);
+        llhttp_resume(&conn->parser);
+        conn_step(conn);
     }
 }
 
@@ -469,6 +544,14 @@ static void on_eof(struct osap__http_conn *conn)
             osap__http_conn_close(conn);
         return;
     case HTTP_C_DRAIN: return; /* on_shutdown closes */
+    case HTTP_C_BODY:
+        if (conn->req && conn->req->finished) {
+            /* answered early, the body being skipped: the response still goes out */
+            start_drain(conn);
+            return;
+        }
+        osap__http_conn_close(conn);
+        return;
     default:
         /* a request half read, or one the handler holds: the client is gone */
         osap__http_conn_close(conn);
@@ -517,10 +600,8 @@ static void conn_resume(struct osap__http_conn *conn)
     conn->pending = NULL;
     conn->pending_len = 0;
     conn->read_paused = false;
-    if (p) {
-        conn_feed(conn, p, n);
-        osap_free(p);
-    }
+    conn_feed(conn, p ? p : "", n);
+    osap_free(p);
     if (conn->closing) return;
     if (conn->tls && !conn->read_paused) tls_pump(conn);
     if (conn->closing) return;
@@ -559,11 +640,27 @@ static void on_conn_timer(uv_timer_t *t)
         return;
     case HTTP_C_HEAD:
     case HTTP_C_BODY: osap__http_conn_fail(conn, 408); return;
+    case HTTP_C_DECIDE:
+    case HTTP_C_HANDLER:
+        /* the application did not answer in time: it forgets the request (abort) */
+        conn->srv->stats.response_timeouts++;
+        osap__http_conn_fail(conn, 503);
+        return;
     case HTTP_C_STREAM:
-        if (conn->req && conn->req->sse) (void)osap_http_stream_write(&conn->req->pub, ":\n\n", 3);
+        if (osap__http_conn_queued(conn) == 0) {
+            conn->stall_since = 0;
+        } else if (!conn->stall_since || conn->last_progress > conn->stall_since) {
+            conn->stall_since = now;
+        } else if (now - conn->stall_since >= cfg->idle_timeout_ms) {
+            /* the reader stopped: its unsent bytes have not moved for idle_timeout */
+            conn->srv->stats.streams_dropped++;
+            osap__http_conn_close(conn);
+            return;
+        }
+        if (conn->req && conn->req->sse && cfg->sse_heartbeat_ms)
+            (void)osap_http_stream_write(&conn->req->pub, ":\n\n", 3);
         return;
     case HTTP_C_LINGER: osap__http_conn_close(conn); return;
-    case HTTP_C_HANDLER: return;
     }
 }
 
@@ -863,6 +960,7 @@ void osap_http_server_close(osap_http_server_t *srv, osap_http_closed_fn done, v
                 osap__http_conn_close(c);
             break;
         case HTTP_C_HEAD:
+        case HTTP_C_DECIDE:
         case HTTP_C_BODY:
         case HTTP_C_LINGER: osap__http_conn_close(c); break;
         case HTTP_C_HANDLER:

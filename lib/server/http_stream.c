@@ -11,7 +11,7 @@ osap_err osap_http_stream_start(struct osap_http_request *r, int status, const c
 {
     struct osap__http_req *req = osap__http_req_of(r);
     if (req->aborting) return OSAP_ECLOSED;
-    if (req->finished || req->started) return OSAP_ESTATE;
+    if (req->finished || req->started || !req->complete) return OSAP_ESTATE;
     if (status < 200 || status > 599 || status == 204 || status == 304) return OSAP_EINVAL;
     req->started = true;
     osap_err err = osap__http_send_head(req, status, content_type, -1, NULL, 0);
@@ -69,7 +69,7 @@ osap_err osap_http_sse_start(struct osap_http_request *r)
 {
     struct osap__http_req *req = osap__http_req_of(r);
     if (req->aborting) return OSAP_ECLOSED;
-    if (req->finished || req->started) return OSAP_ESTATE;
+    if (req->finished || req->started || !req->complete) return OSAP_ESTATE;
     osap_err err = osap_http_header(r, "Cache-Control", "no-cache");
     if (!err) err = osap_http_header(r, "X-Accel-Buffering", "no");
     if (err) return err;

@@ -26,16 +26,25 @@ void osap__http_buf_release(struct osap__http_buf *b)
     b->cap = 0;
 }
 
-osap_err osap__http_buf_reserve(struct osap__http_buf *b, size_t extra)
+size_t osap__http_buf_cap_for(const struct osap__http_buf *b, size_t extra)
 {
-    if (extra > b->max || b->len > b->max - extra) return OSAP_ETOOBIG;
+    if (extra > b->max || b->len > b->max - extra) return 0;
     size_t need = b->len + extra + 1;
-    if (need <= b->cap) return OSAP_OK;
-    size_t cap = b->cap ? b->cap : 256;
+    if (need <= b->cap) return b->cap;
+    size_t cap = b->cap;
+    if (cap == 0) cap = need > 256 ? need : 256; /* e.g. a whole Content-Length body at once */
     while (cap < need)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
     if (cap > b->max + 1) cap = b->max + 1;
     if (cap < need) cap = need;
+    return cap;
+}
+
+osap_err osap__http_buf_reserve(struct osap__http_buf *b, size_t extra)
+{
+    size_t cap = osap__http_buf_cap_for(b, extra);
+    if (cap == 0) return OSAP_ETOOBIG;
+    if (cap == b->cap) return OSAP_OK;
     char *p = osap_realloc(b->p, cap);
     if (!p) return OSAP_ENOMEM;
     b->p = p;

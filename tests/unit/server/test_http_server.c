@@ -88,6 +88,7 @@ struct harness {
     osap_err start_err;
     uint16_t port;
     bool started;
+    bool head; /* head_handler decides on every request at its head */
     /* commands from the test thread */
     bool want_stats, stats_ready, want_close, closed_done;
     struct osap_http_stats stats;
@@ -96,6 +97,8 @@ struct harness {
 
 static atomic_int aborts;
 static atomic_int sse_events_sent;
+static atomic_int heads_seen;
+static atomic_int last_accept; /* the result of the last osap_http_accept_body() */
 static char static_dir[256];
 
 /* A deferred response: a timer that answers later, unless the client leaves. */
@@ -136,6 +139,8 @@ struct stream {
     uv_timer_t timer;
     struct osap_http_request *req;
     bool flood;
+    size_t limit; /* flood: stop after this many bytes (0 = never) */
+    size_t sent;
 };
 
 static void stream_closed(uv_handle_t *h)
@@ -160,6 +165,8 @@ static void stream_tick(uv_timer_t *t)
     if (s->flood) {
         memset(big, 'f', sizeof(big) - 1);
         for (int i = 0; i < 8; i++) {
+            if (s->limit && s->sent >= s->limit) return;
+            s->sent += sizeof(big);
             if (osap_http_sse_send(s->req, NULL, "flood", big) != OSAP_OK) {
                 /* dropped: the request stays valid until its abort callback */
                 uv_timer_stop(&s->timer);
@@ -214,11 +221,105 @@ static void handle_upload(struct osap_http_request *req)
     osap_http_respond(req, 200, "text/plain", out, o);
 }
 
+/* ---- the head handler: decisions before the body (paths /hd/...) ---- */
+
+/* A decision taken later, from a timer (or never), unless the client leaves. */
+struct decision {
+    uv_timer_t timer;
+    struct osap_http_request *req;
+    uint64_t max;
+    int status; /* 0: admit the body; else answer with it */
+};
+
+static void decision_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void decision_fire(uv_timer_t *t)
+{
+    struct decision *d = t->data;
+    if (d->req) {
+        osap_http_on_abort(d->req, NULL, NULL);
+        if (d->status)
+            osap_http_respond(d->req, d->status, "text/plain", "later", 5);
+        else
+            atomic_store(&last_accept, osap_http_accept_body(d->req, d->max));
+        d->req = NULL;
+    }
+    uv_close((uv_handle_t *)&d->timer, decision_closed);
+}
+
+static void decision_abort(struct osap_http_request *req, void *ud)
+{
+    struct decision *d = ud;
+    atomic_fetch_add(&aborts, 1);
+    if (osap_http_accept_body(req, 10) != OSAP_ECLOSED) abort();
+    d->req = NULL;
+    uv_timer_stop(&d->timer);
+    uv_close((uv_handle_t *)&d->timer, decision_closed);
+}
+
+static void head_handler(struct osap_http_request *req, void *ud)
+{
+    struct harness *h = ud;
+    const char *first = req->nsegments ? req->segments[0] : "";
+    const char *what = req->nsegments > 1 ? req->segments[1] : "";
+    const char *max = osap_http_request_param(req, "max");
+    uint64_t ceiling = max ? strtoull(max, NULL, 10) : h->cfg.max_body_bytes;
+
+    atomic_fetch_add(&heads_seen, 1);
+    /* at the head the body is empty, whatever is announced */
+    if (req->body_len != 0 || !req->body) abort();
+    if (strcmp(first, "hd") != 0) {
+        atomic_store(&last_accept, osap_http_accept_body(req, ceiling));
+        return;
+    }
+    if (strcmp(what, "deny") == 0) {
+        osap_http_header(req, "WWW-Authenticate", "Bearer");
+        osap_http_respond(req, 401, "text/plain", "denied", 6);
+        /* decided: a second decision is refused */
+        if (osap_http_accept_body(req, ceiling) != OSAP_ESTATE) abort();
+        return;
+    }
+    if (strcmp(what, "later") == 0 || strcmp(what, "later-deny") == 0 ||
+        strcmp(what, "never") == 0) {
+        const char *ms = osap_http_request_param(req, "ms");
+        struct decision *d = calloc(1, sizeof(*d));
+        d->req = req;
+        d->max = ceiling;
+        d->status = strcmp(what, "later-deny") == 0 ? 401 : 0;
+        uv_timer_init(&h->loop, &d->timer);
+        d->timer.data = d;
+        if (strcmp(what, "never") != 0)
+            uv_timer_start(&d->timer, decision_fire, ms ? strtoul(ms, NULL, 10) : 100, 0);
+        osap_http_on_abort(req, decision_abort, d);
+        return;
+    }
+    /* streams start from the handler only */
+    if (osap_http_sse_start(req) != OSAP_ESTATE) abort();
+    if (osap_http_stream_start(req, 200, "text/plain") != OSAP_ESTATE) abort();
+    atomic_store(&last_accept, osap_http_accept_body(req, ceiling));
+    if (atomic_load(&last_accept) == OSAP_OK && osap_http_accept_body(req, ceiling) != OSAP_ESTATE)
+        abort();
+}
+
+/* The handler of /hd/...: what was announced and what arrived. */
+static void handle_hd(struct osap_http_request *req)
+{
+    char out[256];
+    int n = snprintf(out, sizeof(out), "cl=%lld body=%zu:%.40s", (long long)req->content_length,
+                     req->body_len, (const char *)req->body);
+    osap_http_respond(req, 200, "text/plain", out, (size_t)n);
+}
+
 static void handler(struct osap_http_request *req, void *ud)
 {
     struct harness *h = ud;
     const char *first = req->nsegments ? req->segments[0] : "";
-    if (strcmp(first, "hello") == 0) {
+    if (strcmp(first, "hd") == 0) {
+        handle_hd(req);
+    } else if (strcmp(first, "hello") == 0) {
         osap_http_respond(req, 200, "text/plain", "hello", 5);
     } else if (strcmp(first, "echo") == 0) {
         handle_echo(req);
@@ -236,7 +337,8 @@ static void handler(struct osap_http_request *req, void *ud)
         d->timer.data = d;
         uv_timer_start(&d->timer, deferred_fire, ms ? strtoul(ms, NULL, 10) : 100, 0);
         osap_http_on_abort(req, deferred_abort, d);
-    } else if (strcmp(first, "sse") == 0 || strcmp(first, "flood") == 0) {
+    } else if (strcmp(first, "sse") == 0 || strcmp(first, "flood") == 0 ||
+               strcmp(first, "stall") == 0) {
         if (osap_http_sse_start(req) != OSAP_OK) return;
         if (strcmp(first, "sse") == 0) {
             osap_http_sse_send(req, "1", "greet", "line1\nline2\r\nline3");
@@ -249,7 +351,8 @@ static void handler(struct osap_http_request *req, void *ud)
         }
         struct stream *s = calloc(1, sizeof(*s));
         s->req = req;
-        s->flood = strcmp(first, "flood") == 0;
+        s->flood = strcmp(first, "sse") != 0;
+        if (strcmp(first, "stall") == 0) s->limit = 16u << 20;
         uv_timer_init(&h->loop, &s->timer);
         s->timer.data = s;
         uv_timer_start(&s->timer, stream_tick, 1, s->flood ? 1 : 1000);
@@ -313,6 +416,7 @@ static void server_thread(void *arg)
     uv_async_init(&h->loop, &h->async, on_async);
     h->async.data = h;
     osap_err err = osap_http_server_new(&h->loop, &h->cfg, handler, h, &h->srv);
+    if (!err && h->head) osap_http_server_on_head(h->srv, head_handler);
     uv_mutex_lock(&h->mu);
     h->start_err = err;
     h->port = err ? 0 : osap_http_server_port(h->srv);
@@ -342,10 +446,13 @@ static void test_cfg(struct osap_http_config *cfg)
     cfg->linger_ms = 500;
 }
 
-static struct harness *harness_start(const struct osap_http_config *cfg)
+static struct harness *harness_start_with(const struct osap_http_config *cfg, bool head)
 {
     struct harness *h = calloc(1, sizeof(*h));
+    h->head = head;
     atomic_store(&aborts, 0);
+    atomic_store(&heads_seen, 0);
+    atomic_store(&last_accept, -1);
     atomic_store(&sse_events_sent, 0);
     atomic_store(&fail_countdown, -1);
     struct osap_allocator a = {c_malloc, c_realloc, c_free, NULL};
@@ -360,6 +467,11 @@ static struct harness *harness_start(const struct osap_http_config *cfg)
     uv_mutex_unlock(&h->mu);
     assert_int_equal(h->start_err, OSAP_OK);
     return h;
+}
+
+static struct harness *harness_start(const struct osap_http_config *cfg)
+{
+    return harness_start_with(cfg, false);
 }
 
 static struct osap_http_stats harness_stats(struct harness *h)
@@ -592,6 +704,19 @@ static bool wait_for(atomic_int *v, int want, long ms)
     while (atomic_load(v) < want) {
         if (ms_since(&t0) > ms) return false;
         sleep_ms(10);
+    }
+    return true;
+}
+
+/* The head handler's last osap_http_accept_body() result (it is stored after the call,
+ * which may have answered already). */
+static bool accept_was(int want)
+{
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (atomic_load(&last_accept) != want) {
+        if (ms_since(&t0) > 2000) return false;
+        sleep_ms(5);
     }
     return true;
 }
@@ -1407,6 +1532,383 @@ static void test_out_of_memory(void **state)
     harness_stop(h);
 }
 
+/* ---- decisions at the head ---- */
+
+static void test_head_answer_before_body(void **state)
+{
+    (void)state;
+    struct osap_http_config cfg;
+    test_cfg(&cfg);
+    cfg.max_pipeline_bytes = 16384;
+    struct harness *h = harness_start_with(&cfg, true);
+    struct resp r;
+    char buf[512];
+
+    /* a small body after an early answer is read and discarded: the connection goes on */
+    struct client *c = client_new(h->port);
+    client_send(c, "POST /hd/deny HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789"
+                   "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_true(client_response(c, &r, false));
+    assert_int_equal(r.status, 401);
+    assert_string_equal(r.body, "denied");
+    assert_string_equal(resp_header(&r, "WWW-Authenticate"), "Bearer");
+    assert_null(resp_header(&r, "Connection"));
+    resp_free(&r);
+    assert_true(client_response(c, &r, false));
+    assert_string_equal(r.body, "hello");
+    resp_free(&r);
+    /* ... also when the body comes after the answer, in pieces */
+    client_send(c, "PUT /hd/deny HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\n");
+    assert_true(client_response(c, &r, false));
+    assert_int_equal(r.status, 401);
+    resp_free(&r);
+    client_send(c, "abc");
+    sleep_ms(20);
+    client_send(c, "defGET /hd/x HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_true(client_response(c, &r, false));
+    assert_string_equal(r.body, "cl=0 body=0:");
+    resp_free(&r);
+    client_free(c);
+
+    /* a large body is never read: the answer comes first, with Connection: close */
+    c = client_new(h->port);
+    client_send(c, "POST /hd/deny HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\n\r\n");
+    assert_true(client_response(c, &r, false));
+    assert_int_equal(r.status, 401);
+    assert_string_equal(resp_header(&r, "Connection"), "close");
+    resp_free(&r);
+    assert_true(client_closed(c));
+    client_free(c);
+
+    /* the head handler sees a body over the transport ceiling (max_body_bytes) too: it
+     * answers first, and cannot admit more than the ceiling */
+    c = client_new(h->port);
+    client_send(c, "POST /hd/deny HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n");
+    assert_true(client_response(c, &r, false));
+    assert_int_equal(r.status, 401);
+    assert_string_equal(resp_header(&r, "Connection"), "close");
+    resp_free(&r);
+    client_free(c);
+    c = client_new(h->port);
+    client_send(c, "POST /hd/accept?max=999999999 HTTP/1.1\r\nHost: x\r\n"
+                   "Content-Length: 65537\r\n\r\n");
+    assert_true(client_response(c, &r, false));
+    assert_int_equal(r.status, 413);
+    resp_free(&r);
+    assert_true(accept_was(OSAP_ETOOBIG));
+    client_free(c);
+
+    /* a chunked body has no size to skip: close */
+    c = client_new(h->port);
+    client_send(c, "POST /hd/deny HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   "3\r\nabc\r\n0\r\n\r\n");
+    assert_true(client_response(c, &r, false));
+    assert_int_equal(r.status, 401);
+    assert_string_equal(resp_header(&r, "Connection"), "close");
+    resp_free(&r);
+    assert_true(client_closed(c));
+    client_free(c);
+
+    /* Expect: 100-continue refused: the final answer, no 100 first, and close (the client
+     * may or may not send the body it was not asked for) */
+    c = client_new(h->port);
+    client_send(c, "POST /hd/deny HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                   "Expect: 100-continue\r\n\r\n");
+    assert_true(client_response(c, &r, false));
+    assert_int_equal(r.status, 401);
+    assert_string_equal(resp_header(&r, "Connection"), "close");
+    resp_free(&r);
+    assert_true(client_closed(c));
+    client_free(c);
+
+    /* a body over the ceiling the head handler gives: 413 before any body byte */
+    c = client_new(h->port);
+    client_send(c, "POST /hd/accept?max=100 HTTP/1.1\r\nHost: x\r\nContent-Length: 101\r\n"
+                   "Expect: 100-continue\r\n\r\n");
+    assert_true(client_response(c, &r, false));
+    assert_int_equal(r.status, 413);
+    assert_string_equal(resp_header(&r, "Connection"), "close");
+    resp_free(&r);
+    assert_true(accept_was(OSAP_ETOOBIG));
+    assert_true(client_closed(c));
+    client_free(c);
+    /* exactly the ceiling is fine; 100 Continue once admitted */
+    c = client_new(h->port);
+    client_send(c, "POST /hd/accept?max=100 HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n"
+                   "Expect: 100-continue\r\n\r\n");
+    assert_true(client_response(c, &r, false));
+    assert_int_equal(r.status, 100);
+    memset(buf, 'a', 100);
+    client_send_n(c, buf, 100);
+    assert_true(client_response(c, &r, false));
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "cl=100 body=100:aaaa"));
+    resp_free(&r);
+    /* a chunked body that grows past it: 413 when it gets there */
+    client_send(c, "POST /hd/accept?max=100 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked"
+                   "\r\n\r\n32\r\n");
+    client_send_n(c, buf, 50);
+    client_send(c, "\r\n33\r\n");
+    assert_true(client_response(c, &r, false));
+    assert_int_equal(r.status, 413);
+    resp_free(&r);
+    assert_true(client_closed(c));
+    client_free(c);
+
+    struct osap_http_stats st = harness_stats(h);
+    assert_int_equal(st.answered_early, 8);
+    assert_int_equal(st.requests, 3); /* /hello, /hd/x, the 100-byte upload */
+    assert_int_equal(st.body_bytes, 0);
+    assert_int_equal(atomic_load(&heads_seen), 12);
+    harness_stop(h);
+}
+
+static void test_head_pause_resume(void **state)
+{
+    (void)state;
+    struct osap_http_config cfg;
+    test_cfg(&cfg);
+    cfg.max_pipeline_bytes = 16384;
+    struct harness *h = harness_start_with(&cfg, true);
+    struct resp r;
+    struct timespec t0;
+    char *buf = malloc(70000);
+
+    /* the decision comes later: the body sent meanwhile waits, then arrives whole */
+    struct client *c = client_new(h->port);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    client_send(c, "POST /hd/later?ms=200 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+                   "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_true(client_response(c, &r, false));
+    assert_true(ms_since(&t0) >= 180);
+    assert_string_equal(r.body, "cl=5 body=5:hello");
+    resp_free(&r);
+    assert_true(client_response(c, &r, false));
+    assert_string_equal(r.body, "hello");
+    resp_free(&r);
+    assert_true(accept_was(OSAP_OK));
+
+    /* a body larger than what is buffered while paused (reading stops, then resumes) */
+    int n =
+        sprintf(buf, "POST /hd/later?ms=150 HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\n\r\n");
+    memset(buf + n, 'z', 60000);
+    client_send_n(c, buf, (size_t)n + 60000);
+    assert_true(client_response(c, &r, false));
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "cl=60000 body=60000:zzz"));
+    resp_free(&r);
+
+    /* no body: the request goes on to the handler at once once admitted */
+    client_send(c, "GET /hd/later?ms=50 HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_true(client_response(c, &r, false));
+    assert_string_equal(r.body, "cl=0 body=0:");
+    resp_free(&r);
+
+    /* a later refusal with a small body keeps the connection */
+    client_send(c, "POST /hd/later-deny?ms=100 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n"
+                   "abcGET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_true(client_response(c, &r, false));
+    assert_int_equal(r.status, 401);
+    assert_string_equal(r.body, "later");
+    resp_free(&r);
+    assert_true(client_response(c, &r, false));
+    assert_string_equal(r.body, "hello");
+    resp_free(&r);
+
+    /* 100 Continue only once the later decision admits the body */
+    client_send(c, "POST /hd/later?ms=150 HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n"
+                   "Expect: 100-continue\r\n\r\n");
+    struct pollfd p = {c->fd, POLLIN, 0};
+    assert_int_equal(poll(&p, 1, 80), 0); /* nothing yet */
+    assert_true(client_response(c, &r, false));
+    assert_int_equal(r.status, 100);
+    client_send(c, "data");
+    assert_true(client_response(c, &r, false));
+    assert_string_equal(r.body, "cl=4 body=4:data");
+    resp_free(&r);
+    client_free(c);
+
+    /* a refused head over TLS-free HTTP/1.0 closes as HTTP/1.0 does */
+    assert_int_equal(request(h->port, "GET /hd/deny HTTP/1.0\r\n\r\n", &r), 401);
+    assert_string_equal(resp_header(&r, "Connection"), "close");
+    resp_free(&r);
+
+    struct osap_http_stats st = harness_stats(h);
+    assert_int_equal(st.answered_early, 2);
+    assert_int_equal(st.body_bytes, 0);
+    free(buf);
+    harness_stop(h);
+}
+
+static void test_head_abort_and_response_timeout(void **state)
+{
+    (void)state;
+    struct osap_http_config cfg;
+    test_cfg(&cfg);
+    cfg.response_timeout_ms = 300;
+    struct harness *h = harness_start_with(&cfg, true);
+    struct resp r;
+    struct timespec t0;
+
+    /* the client leaves while the decision is pending: abort callback */
+    struct client *c = client_new(h->port);
+    client_send(c, "POST /hd/later?ms=5000 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\n");
+    assert_true(wait_for(&heads_seen, 1, 2000));
+    client_free(c);
+    assert_true(wait_for(&aborts, 1, 2000));
+
+    /* no decision at all: cut at response_timeout with 503 (abort callback too) */
+    c = client_new(h->port);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    client_send(c, "POST /hd/never HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc");
+    assert_true(client_response(c, &r, false));
+    assert_int_equal(r.status, 503);
+    assert_string_equal(resp_header(&r, "Retry-After"), "1");
+    assert_string_equal(resp_header(&r, "Connection"), "close");
+    resp_free(&r);
+    long elapsed = ms_since(&t0);
+    assert_true(elapsed >= 250 && elapsed < 3000);
+    assert_true(client_closed(c));
+    client_free(c);
+    assert_true(wait_for(&aborts, 2, 2000));
+
+    /* the same for a handler that never answers */
+    c = client_new(h->port);
+    client_send(c, "GET /defer?ms=5000 HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_true(client_response(c, &r, false));
+    assert_int_equal(r.status, 503);
+    resp_free(&r);
+    client_free(c);
+    assert_true(wait_for(&aborts, 3, 2000));
+
+    /* the client leaves while an admitted body arrives: abort for the held request */
+    c = client_new(h->port);
+    client_send(c, "POST /hd/later?ms=10 HTTP/1.1\r\nHost: x\r\nContent-Length: 30\r\n\r\nab");
+    sleep_ms(100);
+    client_free(c);
+
+    struct osap_http_stats st = harness_stats(h);
+    assert_int_equal(st.response_timeouts, 2);
+    assert_int_equal(st.aborted, 3);
+    harness_stop(h);
+}
+
+static void test_body_budget(void **state)
+{
+    (void)state;
+    struct osap_http_config cfg;
+    test_cfg(&cfg);
+    cfg.max_body_bytes = 60000;
+    cfg.max_body_buffer_bytes = 100000;
+    cfg.max_pipeline_bytes = 48000; /* unread bodies up to this are skipped */
+    struct harness *h = harness_start(&cfg);
+    struct resp r;
+    char *body = malloc(60000);
+    memset(body, 'q', 60000);
+
+    /* one body of 60000 is reserved whole from its Content-Length ... */
+    struct client *a = client_new(h->port);
+    client_send(a, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\n\r\nqq");
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (harness_stats(h).body_bytes == 0 && ms_since(&t0) < 2000)
+        sleep_ms(5);
+    assert_int_equal(harness_stats(h).body_bytes, 60001);
+    /* ... so a second one does not fit: 503 before its body */
+    struct client *b = client_new(h->port);
+    client_send(b, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\n\r\n");
+    assert_true(client_response(b, &r, false));
+    assert_int_equal(r.status, 503);
+    assert_string_equal(resp_header(&r, "Retry-After"), "1");
+    resp_free(&r);
+    client_free(b);
+    /* ... nor a chunked one growing past what is left */
+    b = client_new(h->port);
+    client_send(b, "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   "3\r\nabc\r\n");
+    char chunk[64];
+    snprintf(chunk, sizeof(chunk), "%x\r\n", 50000);
+    client_send(b, chunk);
+    assert_true(client_response(b, &r, false));
+    assert_int_equal(r.status, 503);
+    resp_free(&r);
+    client_free(b);
+    /* the first completes; then there is room again */
+    client_send_n(a, body, 59998);
+    assert_true(client_response(a, &r, false));
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "body=60000:"));
+    resp_free(&r);
+    client_free(a);
+    b = client_new(h->port);
+    client_send(b, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\n\r\n");
+    client_send_n(b, body, 60000);
+    assert_true(client_response(b, &r, false));
+    assert_int_equal(r.status, 200);
+    resp_free(&r);
+    client_free(b);
+    struct osap_http_stats st = harness_stats(h);
+    assert_int_equal(st.body_refused, 2);
+    assert_int_equal(st.body_bytes, 0);
+    harness_stop(h);
+
+    /* with a head handler: the refusal is an early answer (a small body is skipped) */
+    h = harness_start_with(&cfg, true);
+    a = client_new(h->port);
+    client_send(a, "POST /hd/accept HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\n\r\n");
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (harness_stats(h).body_bytes == 0 && ms_since(&t0) < 2000)
+        sleep_ms(5);
+    b = client_new(h->port);
+    client_send(b, "POST /hd/accept HTTP/1.1\r\nHost: x\r\nContent-Length: 50000\r\n\r\n");
+    assert_true(client_response(b, &r, false));
+    assert_int_equal(r.status, 503);
+    assert_string_equal(resp_header(&r, "Retry-After"), "1");
+    assert_string_equal(resp_header(&r, "Connection"), "close");
+    resp_free(&r);
+    assert_true(accept_was(OSAP_EBUSY));
+    client_free(b);
+    b = client_new(h->port);
+    client_send(b, "POST /hd/accept HTTP/1.1\r\nHost: x\r\nContent-Length: 45000\r\n\r\n");
+    client_send_n(b, body, 45000);
+    assert_true(client_response(b, &r, false));
+    assert_int_equal(r.status, 503);
+    assert_null(resp_header(&r, "Connection")); /* skipped: 45000 <= max_pipeline_bytes */
+    resp_free(&r);
+    client_send(b, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_true(client_response(b, &r, false));
+    assert_string_equal(r.body, "hello");
+    resp_free(&r);
+    client_free(b);
+    client_send_n(a, body, 60000);
+    assert_true(client_response(a, &r, false));
+    assert_string_equal(r.body, "cl=60000 body=60000:qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq");
+    resp_free(&r);
+    client_free(a);
+    assert_int_equal(harness_stats(h).body_bytes, 0);
+    free(body);
+    harness_stop(h);
+}
+
+static void test_stalled_stream_dropped(void **state)
+{
+    (void)state;
+    struct osap_http_config cfg;
+    test_cfg(&cfg);
+    /* a ceiling the test never reaches: only the stall can end the stream */
+    cfg.max_stream_queue_bytes = 64u << 20;
+    cfg.idle_timeout_ms = 300;
+    struct harness *h = harness_start(&cfg);
+    struct client *c = client_new_rcvbuf(h->port, 4096);
+    client_send(c, "GET /stall HTTP/1.1\r\nHost: x\r\n\r\n");
+    /* never read: the unsent bytes stop moving; the stream is dropped */
+    assert_true(wait_for(&aborts, 1, 10000));
+    struct osap_http_stats s = harness_stats(h);
+    assert_int_equal(s.streams_dropped, 1);
+    client_free(c);
+    harness_stop(h);
+}
+
 static void test_config_errors(void **state)
 {
     (void)state;
@@ -1472,6 +1974,11 @@ int main(void)
         cmocka_unit_test(test_graceful_close),
         cmocka_unit_test(test_out_of_memory),
         cmocka_unit_test(test_config_errors),
+        cmocka_unit_test(test_head_answer_before_body),
+        cmocka_unit_test(test_head_pause_resume),
+        cmocka_unit_test(test_head_abort_and_response_timeout),
+        cmocka_unit_test(test_body_budget),
+        cmocka_unit_test(test_stalled_stream_dropped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
