@@ -348,6 +348,10 @@ static void emit(const char *buf, size_t len)
 
 static void log_line(enum osap_log_level level, const char *component,
                      const struct osap_log_field *fields, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
+static void log_line(enum osap_log_level level, const char *component,
+                     const struct osap_log_field *fields, const char *fmt, va_list ap)
 {
     struct line l;
     char msg[OSAP_LOG_LINE_MAX], ts[OSAP_ISO_TIME_LEN + 1];

@@ -21,6 +21,9 @@ cJSON *api_error_object(const char *code, const char *field, const char *message
     return root;
 }
 
+static char *error_text(const char *code, const char *field, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
 /* The body text, or a fixed fallback when memory is short. */
 static char *error_text(const char *code, const char *field, const char *fmt, va_list ap)
 {
