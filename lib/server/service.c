@@ -3,6 +3,7 @@
 #include "service.h"
 
 #include "log.h"
+#include "models.h"
 #include "osap/alloc.h"
 
 #include <signal.h>
@@ -32,6 +33,7 @@ struct osapd_context {
     bool signals_armed;
     struct running *running; /* entries written before n_running counts them */
     atomic_size_t n_running;
+    struct osap_models *models; /* loaded by osapd_context_start(), freed with the context */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -74,6 +76,11 @@ void *osapd_service_state(const struct osapd_context *ctx, const struct osapd_se
     for (size_t i = 0; i < n; i++)
         if (ctx->running[i].svc == svc) return ctx->running[i].state;
     return NULL;
+}
+
+struct osap_models *osapd_models(const struct osapd_context *ctx)
+{
+    return ctx->models;
 }
 
 void *osapd_service_find(const struct osapd_context *ctx, const char *name)
@@ -125,6 +132,7 @@ static void on_signal(uv_signal_t *h, int signum)
             OSAP_LOGE("osapd", "SIGHUP: cannot reopen the log file: %s", osap_strerror(err));
         else
             OSAP_LOGI("osapd", "SIGHUP: log reopened");
+        if (ctx->models) osap_models_reload(ctx->models);
         return;
     }
     OSAP_LOGI("osapd", "%s received, stopping", signum == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -196,6 +204,7 @@ void osapd_context_free(struct osapd_context *ctx)
     uv_close((uv_handle_t *)&ctx->sighup, NULL);
     uv_run(&ctx->loop, UV_RUN_DEFAULT);
     uv_loop_close(&ctx->loop);
+    osap_models_free(ctx->models);
     osap_free(ctx->running);
     osap_free(ctx);
 }
@@ -225,6 +234,15 @@ osap_err osapd_context_start(struct osapd_context *ctx, const struct osapd_servi
                       "service '%s' is not available in this build of osapd (built in: %s)",
                       wanted->v[i], n ? avail : "none");
             return OSAP_ESERVICE_UNKNOWN;
+        }
+    }
+    if (!ctx->models && wanted->n && osap_config_section(ctx->cfg, "models")) {
+        char msg[512];
+        err = osap_models_new(osap_config_section(ctx->cfg, "models"), &ctx->models, msg,
+                              sizeof(msg));
+        if (err) {
+            OSAP_LOGE("osapd", "thing models: %s", msg);
+            return err;
         }
     }
     ctx->running = osap_calloc(n ? n : 1, sizeof(*ctx->running));

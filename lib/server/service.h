@@ -7,10 +7,11 @@
  * in the order of that table and stop in reverse.
  *
  * Process model: the main thread runs a libuv loop that only watches signals
- * (SIGTERM/SIGINT: stop; a second one: exit at once; SIGHUP: reopen the log) and
- * stop requests. Every service runs its own threads and libuv loops, created in
- * start() and joined in stop(). A service that needs the store opens one handle
- * per thread with osapd_store_open() (see the threading rule in store.h).
+ * (SIGTERM/SIGINT: stop; a second one: exit at once; SIGHUP: reopen the log and
+ * reload the thing models) and stop requests. Every service runs its own threads
+ * and libuv loops, created in start() and joined in stop(). A service that needs
+ * the store opens one handle per thread with osapd_store_open() (see the threading
+ * rule in store.h).
  *
  * The context handed to start() gives the configuration, the data directory, the
  * store factory, the "stopping" flag, a way to ask the daemon to stop, and the
@@ -109,5 +110,14 @@ void *osapd_service_state(const struct osapd_context *ctx, const struct osapd_se
 
 /** Same by name. */
 void *osapd_service_find(const struct osapd_context *ctx, const char *name);
+
+struct osap_models;
+
+/** The process's thing-model registry (models.h), shared by every service: loaded
+ *  by osapd_context_start() from [models] before the first service starts (a bad
+ *  [models] map stops the start with OSAP_ECONFIG), reloaded on SIGHUP, freed by
+ *  osapd_context_free(). NULL when the configuration has no [models] table or
+ *  no service runs. */
+struct osap_models *osapd_models(const struct osapd_context *ctx);
 
 #endif /* OSAP_SERVER_SERVICE_H */

@@ -15,6 +15,7 @@
 #include "ingest/ingest.h"
 #include "lbs/lbs.h"
 #include "lbs/lbs_config.h"
+#include "models.h"
 #include "store.h"
 
 const struct osapd_service *const osapd_builtin_services[] = {
@@ -27,8 +28,8 @@ const size_t osapd_builtin_service_count =
     sizeof(osapd_builtin_services) / sizeof(osapd_builtin_services[0]) - 1;
 
 const struct osap_cfg_table *const osapd_config_tables[] = {
-    &osap_core_settings,  &osap_store_settings, &lbs_config_table, &das_config_table,
-    &device_config_table, &ingest_config_table, &api_config_table,
+    &osap_core_settings, &osap_store_settings, &osap_models_settings, &lbs_config_table,
+    &das_config_table,   &device_config_table, &ingest_config_table,  &api_config_table,
 };
 const size_t osapd_config_table_count =
     sizeof(osapd_config_tables) / sizeof(osapd_config_tables[0]);
