@@ -25,6 +25,9 @@ struct osap_attribute {
     const char *value;   /* JSON text */
     int64_t version;     /* the device's per-key counter; -1 = none */
     int64_t reported_at; /* ms since the epoch */
+    const char *invalid; /* why the value does not match the device's thing model (at
+                            most OSAP_STORE_INVALID_MAX bytes); NULL or "" = it matches,
+                            or it was not checked */
 };
 
 /** Which attributes a list visits: @c serial is required, NULL members do not
@@ -39,7 +42,8 @@ struct osap_attribute_filter {
 
 /** Insert or replace the value of (serial, child, resource, domain, identifier):
  *  the last report wins (device versions restart at every device start, so they
- *  are kept, not compared). OSAP_ENOTFOUND when the device does not exist. */
+ *  are kept, not compared), with its invalid mark. OSAP_ENOTFOUND when the device
+ *  does not exist. */
 osap_err osap_store_attribute_put(struct osap_store *st, const struct osap_attribute *a);
 
 /** Call @p fn for each attribute matching @p filter. A non-OK return from @p fn

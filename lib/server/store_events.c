@@ -30,6 +30,8 @@ osap_err osap_store_event_add(struct osap_store *st, const struct osap_event *ev
         return OSAP_EINVAL;
     if (!ev->payload || ev->seq < -1 || ev->seq > (int64_t)UINT32_MAX) return OSAP_EINVAL;
     if (osap_str_set(ev->uuid) && !part_valid(ev->uuid, OSAP_EVENT_UUID_MAX)) return OSAP_EINVAL;
+    if (osap_str_set(ev->invalid) && strlen(ev->invalid) > OSAP_STORE_INVALID_MAX)
+        return OSAP_EINVAL;
     err = st->be->events->add(st, ev, dedup_since, &new_id, &dup);
     if (err) return err;
     if (id) *id = new_id;

@@ -25,6 +25,7 @@ struct osap_store;
 #define OSAP_STORE_RESOURCE_MAX 129 /* "<rid>-<rtype>" */
 #define OSAP_STORE_KEY_MAX      127 /* domain and identifier */
 #define OSAP_EVENT_UUID_MAX     64
+#define OSAP_STORE_INVALID_MAX  255 /* the reason an event or a report is marked with */
 
 /** One event. As input every string but uuid is required; as output (list
  *  callbacks) the strings point into the store and live during the callback. */
@@ -41,6 +42,8 @@ struct osap_event {
     const char *payload; /* the event body (JSON text) */
     int64_t device_time; /* basic.dateTime, ms since the epoch; 0 = none */
     int64_t received_at; /* when the DAS received it */
+    const char *invalid; /* why the payload does not match the device's thing model;
+                            NULL or "" = it matches, or it was not checked */
 };
 
 /** Which events osap_store_event_list() visits: newest first (by id) unless
@@ -56,6 +59,8 @@ struct osap_event_filter {
     uint32_t limit;    /* 0 = no limit */
     bool by_level;     /* only events whose level is @c level */
     int level;
+    int invalid;       /* enum osap_filter_flag (store_devices.h): YES = marked only,
+                          NO = unmarked only */
     bool oldest_first; /* visit by ascending id instead (catching up after after_id) */
 };
 

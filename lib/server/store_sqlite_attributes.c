@@ -7,10 +7,10 @@ static osap_err attribute_put(struct osap_store *st, const struct osap_attribute
 {
     static const char sql[] =
         "INSERT INTO attributes (serial, child, resource, domain, identifier, value, version,"
-        " reported_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+        " reported_at, invalid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
         " ON CONFLICT (serial, child, resource, domain, identifier) DO UPDATE SET"
         " value = excluded.value, version = excluded.version,"
-        " reported_at = excluded.reported_at";
+        " reported_at = excluded.reported_at, invalid = excluded.invalid";
     sqlite3_stmt *stmt;
     osap_err err = osap__sqlite_stmt(st, sql, &stmt);
 
@@ -23,6 +23,7 @@ static osap_err attribute_put(struct osap_store *st, const struct osap_attribute
     sqlite3_bind_text(stmt, 6, a->value, -1, SQLITE_STATIC);
     if (a->version >= 0) sqlite3_bind_int64(stmt, 7, a->version);
     sqlite3_bind_int64(stmt, 8, a->reported_at);
+    osap__sqlite_bind_opt(stmt, 9, a->invalid);
     err = osap__sqlite_exec(st, stmt, "store an attribute", NULL);
     osap__sqlite_done(stmt);
     return err;
@@ -33,8 +34,8 @@ static osap_err attribute_list(struct osap_store *st, const struct osap_attribut
                                void *userdata)
 {
     static const char sql[] =
-        "SELECT serial, child, resource, domain, identifier, value, version, reported_at"
-        " FROM attributes WHERE serial = ?1 AND (?2 IS NULL OR child = ?2)"
+        "SELECT serial, child, resource, domain, identifier, value, version, reported_at,"
+        " invalid FROM attributes WHERE serial = ?1 AND (?2 IS NULL OR child = ?2)"
         " AND (?3 IS NULL OR resource = ?3) AND (?4 IS NULL OR domain = ?4)"
         " AND (?5 IS NULL OR identifier = ?5)"
         " ORDER BY child, resource, domain, identifier";
@@ -60,6 +61,7 @@ static osap_err attribute_list(struct osap_store *st, const struct osap_attribut
         a.version =
             sqlite3_column_type(stmt, 6) == SQLITE_NULL ? -1 : sqlite3_column_int64(stmt, 6);
         a.reported_at = sqlite3_column_int64(stmt, 7);
+        a.invalid = (const char *)sqlite3_column_text(stmt, 8);
         if (!a.serial || !a.child || !a.resource || !a.domain || !a.identifier || !a.value) {
             err = osap__sqlite_error(st, SQLITE_NOMEM, "read an attribute");
             break;

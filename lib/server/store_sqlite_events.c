@@ -42,7 +42,8 @@ static osap_err event_add(struct osap_store *st, const struct osap_event *ev, in
      * lookup below does (NULLs never conflict). */
     static const char sql[] =
         "INSERT INTO events (serial, child, resource, domain, identifier, seq, uuid, level,"
-        " payload, device_time, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+        " payload, device_time, received_at, invalid)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
         " ON CONFLICT (serial, uuid) DO NOTHING";
     bool uuid = ev->uuid && ev->uuid[0];
     sqlite3_stmt *stmt;
@@ -72,6 +73,7 @@ static osap_err event_add(struct osap_store *st, const struct osap_event *ev, in
     sqlite3_bind_text(stmt, 9, ev->payload, -1, SQLITE_STATIC);
     if (ev->device_time) sqlite3_bind_int64(stmt, 10, ev->device_time);
     sqlite3_bind_int64(stmt, 11, ev->received_at);
+    osap__sqlite_bind_opt(stmt, 12, ev->invalid);
     err = osap__sqlite_exec(st, stmt, "store an event", &changes);
     osap__sqlite_done(stmt);
     if (err) return err;
@@ -91,21 +93,31 @@ static osap_err event_add(struct osap_store *st, const struct osap_event *ev, in
 
 #define EVENT_SELECT                                                                     \
     "SELECT id, serial, child, resource, domain, identifier, seq, uuid, level, payload," \
-    " device_time, received_at FROM events"                                              \
+    " device_time, received_at, invalid FROM events"                                     \
     " WHERE (?1 IS NULL OR serial = ?1) AND (?2 IS NULL OR domain = ?2)"                 \
     "   AND (?3 IS NULL OR identifier = ?3) AND received_at >= ?4"                       \
     "   AND (?5 = 0 OR received_at < ?5) AND (?6 = 0 OR id < ?6) AND id > ?7"            \
     "   AND (?9 IS NULL OR level = ?9)"
 
+/* Marked events only: the condition the partial indexes of v3 are made for. */
+#define EVENT_SELECT_INVALID EVENT_SELECT " AND invalid IS NOT NULL"
+#define EVENT_SELECT_VALID   EVENT_SELECT " AND invalid IS NULL"
+
 static osap_err event_list(struct osap_store *st, const struct osap_event_filter *f,
                            osap_err (*fn)(const struct osap_event *ev, void *userdata),
                            void *userdata)
 {
-    static const char newest[] = EVENT_SELECT " ORDER BY id DESC LIMIT ?8";
-    static const char oldest[] = EVENT_SELECT " ORDER BY id ASC LIMIT ?8";
+    static const char *const sql[3][2] = {
+        {EVENT_SELECT " ORDER BY id DESC LIMIT ?8", EVENT_SELECT " ORDER BY id ASC LIMIT ?8"},
+        {EVENT_SELECT_INVALID " ORDER BY id DESC LIMIT ?8",
+         EVENT_SELECT_INVALID " ORDER BY id ASC LIMIT ?8"},
+        {EVENT_SELECT_VALID " ORDER BY id DESC LIMIT ?8",
+         EVENT_SELECT_VALID " ORDER BY id ASC LIMIT ?8"},
+    };
+    int which = f->invalid == OSAP_FILTER_YES ? 1 : f->invalid == OSAP_FILTER_NO ? 2 : 0;
     sqlite3_stmt *stmt;
     struct osap_event ev;
-    osap_err err = osap__sqlite_stmt(st, f->oldest_first ? oldest : newest, &stmt);
+    osap_err err = osap__sqlite_stmt(st, sql[which][f->oldest_first ? 1 : 0], &stmt);
     int rc;
 
     if (err) return err;
@@ -132,6 +144,7 @@ static osap_err event_list(struct osap_store *st, const struct osap_event_filter
         ev.payload = (const char *)sqlite3_column_text(stmt, 9);
         ev.device_time = sqlite3_column_int64(stmt, 10);
         ev.received_at = sqlite3_column_int64(stmt, 11);
+        ev.invalid = (const char *)sqlite3_column_text(stmt, 12);
         if (!ev.serial || !ev.child || !ev.resource || !ev.domain || !ev.identifier ||
             !ev.payload) {
             err = osap__sqlite_error(st, SQLITE_NOMEM, "read an event");

@@ -147,9 +147,20 @@ static const char schema_v1[] =
  * registration). */
 static const char schema_v2[] = "ALTER TABLE devices ADD COLUMN dev_type TEXT NOT NULL DEFAULT '';";
 
+/* v3: events and attribute reports that do not match the device's thing model are
+ * stored all the same, marked with the reason (NULL = it matches, or the device
+ * has no model, as every row from before v3). The partial indexes serve the
+ * queries for marked events without growing with the rest. */
+static const char schema_v3[] =
+    "ALTER TABLE events ADD COLUMN invalid TEXT;"
+    "ALTER TABLE attributes ADD COLUMN invalid TEXT;"
+    "CREATE INDEX events_invalid ON events (id) WHERE invalid IS NOT NULL;"
+    "CREATE INDEX events_serial_invalid ON events (serial, id) WHERE invalid IS NOT NULL;";
+
 const struct osap__sqlite_migration osap__sqlite_migrations[] = {
     {1, "initial schema", schema_v1},
     {2, "devices.dev_type", schema_v2},
+    {3, "events.invalid, attributes.invalid", schema_v3},
 };
 const size_t osap__sqlite_migration_count =
     sizeof(osap__sqlite_migrations) / sizeof(osap__sqlite_migrations[0]);

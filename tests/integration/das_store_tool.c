@@ -57,6 +57,7 @@ static osap_err print_event(const struct osap_event *ev, void *userdata)
     cJSON_AddStringToObject(o, "payload", ev->payload);
     cJSON_AddNumberToObject(o, "device_time", (double)ev->device_time);
     cJSON_AddNumberToObject(o, "received_at", (double)ev->received_at);
+    if (ev->invalid) cJSON_AddStringToObject(o, "invalid", ev->invalid);
     print_json(o);
     return OSAP_OK;
 }
@@ -71,6 +72,7 @@ static osap_err print_attribute(const struct osap_attribute *a, void *userdata)
     cJSON_AddStringToObject(o, "identifier", a->identifier);
     cJSON_AddStringToObject(o, "value", a->value);
     cJSON_AddNumberToObject(o, "version", (double)a->version);
+    if (a->invalid) cJSON_AddStringToObject(o, "invalid", a->invalid);
     print_json(o);
     return OSAP_OK;
 }

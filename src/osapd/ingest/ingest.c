@@ -53,7 +53,7 @@ osap_err ingest_submit(struct ingest *ing, const struct ingest_record *rec, inge
 {
     const char *strs[] = {rec->serial,     rec->child,        rec->resource, rec->domain,
                           rec->identifier, rec->payload_json, rec->uuid,     rec->address,
-                          rec->firmware,   rec->model,        rec->node};
+                          rec->firmware,   rec->model,        rec->node,     rec->invalid};
     struct ingest_item *it;
     size_t size = sizeof(*it), pos = 0;
     osap_err err = OSAP_OK;
@@ -76,6 +76,7 @@ osap_err ingest_submit(struct ingest *ing, const struct ingest_record *rec, inge
     it->rec.firmware = put_text(it->text, &pos, rec->firmware);
     it->rec.model = put_text(it->text, &pos, rec->model);
     it->rec.node = put_text(it->text, &pos, rec->node);
+    it->rec.invalid = put_text(it->text, &pos, rec->invalid);
     if (!it->rec.received_ms) it->rec.received_ms = osap_time_now_ms();
     it->done = done;
     it->userdata = userdata;
@@ -180,10 +181,11 @@ static void write_batch(struct ingest *ing, struct ingest_item *batch)
 
 static void complete_batch(struct ingest *ing, struct ingest_item *batch, size_t count)
 {
-    uint64_t failed = 0, dups = 0;
+    uint64_t failed = 0, dups = 0, invalid = 0;
     struct ingest_item *it, *next;
 
     for (it = batch; it; it = it->next) {
+        if (!it->err && !it->duplicate && it->rec.invalid) invalid++;
         if (it->err) {
             failed++;
             if (it->err != OSAP_ENOTFOUND)
@@ -198,6 +200,7 @@ static void complete_batch(struct ingest *ing, struct ingest_item *batch, size_t
     ing->stats.committed += count - failed;
     ing->stats.failed += failed;
     ing->stats.duplicates += dups;
+    ing->stats.invalid += invalid;
     if (count > ing->stats.largest_batch) ing->stats.largest_batch = count;
     pthread_mutex_unlock(&ing->lock);
     for (it = batch; it; it = it->next)

@@ -80,6 +80,9 @@ struct ingest_record {
                                stored copy (the start of the device's SDK session);
                                0 = the dedup window alone */
     int64_t received_ms;    /* server time of receipt; 0 = when submitted */
+    const char *invalid;    /* INGEST_EVENT, INGEST_ATTRIBUTE: why the value does not match
+                               the device's thing model (stored with it, marked); NULL =
+                               it matches, or the device has no model */
 };
 
 /** Called once per submitted record after its transaction committed (err = OSAP_OK)
@@ -153,7 +156,8 @@ struct ingest_stats {
     uint64_t rejected;   /* submissions refused with OSAP_EBUSY */
     uint64_t batches;    /* transactions committed */
     uint64_t largest_batch;
-    uint64_t queued; /* records waiting now */
+    uint64_t queued;  /* records waiting now */
+    uint64_t invalid; /* events and attributes stored with an invalid mark */
 };
 void ingest_stats(struct ingest *ing, struct ingest_stats *out);
 

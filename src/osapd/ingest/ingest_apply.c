@@ -28,6 +28,7 @@ static osap_err apply_event(struct ingest *ing, struct osap_store *st, struct in
     ev.payload = r->payload_json;
     ev.device_time = r->device_time_ms;
     ev.received_at = r->received_ms;
+    ev.invalid = r->invalid;
     it->err = osap_store_event_add(st, &ev, since, &it->id, &dup);
     it->duplicate = it->err == OSAP_OK && dup;
     return OSAP_OK;
@@ -46,6 +47,7 @@ static osap_err apply_attribute(struct osap_store *st, struct ingest_item *it)
     a.value = r->payload_json;
     a.version = r->version;
     a.reported_at = r->received_ms;
+    a.invalid = r->invalid;
     it->err = osap_store_attribute_put(st, &a);
     return OSAP_OK;
 }

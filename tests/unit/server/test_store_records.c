@@ -263,8 +263,8 @@ static osap_err collect_attribute(const struct osap_attribute *a, void *userdata
 static void test_attributes_last_report_wins(void **state)
 {
     struct fixture *fx = *state;
-    struct osap_attribute a = {"Q12345678",   "global", "0-global", "golden_domain",
-                               "golden_prop", "42",     1,          1000};
+    struct osap_attribute a = {
+        "Q12345678", "global", "0-global", "golden_domain", "golden_prop", "42", 1, 1000, NULL};
     struct osap_attribute_filter f = {"Q12345678", NULL, NULL, NULL, NULL};
     struct seen seen = {0};
 
