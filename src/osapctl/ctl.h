@@ -19,6 +19,7 @@
 #define OSAPCTL_CTL_H
 
 #include <cjson/cJSON.h>
+#include <llhttp.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -207,6 +208,42 @@ int ctl_http(const struct ctl *ctl, const struct ctl_request *rq, struct ctl_res
 
 /** Free the response's memory. */
 void ctl_response_release(struct ctl_response *resp);
+
+/** Where reading a response stands (ctl_http_reader_feed()). */
+enum ctl_http_read {
+    CTL_READ_MORE = 0,       /**< more bytes are needed */
+    CTL_READ_DONE,           /**< the response is complete (resp->complete) */
+    CTL_READ_CLOSED,         /**< the stream ended before the response was complete */
+    CTL_READ_SINK,           /**< the request's sink stopped the body (value in sink_rc) */
+    CTL_READ_TOO_LARGE,      /**< the kept body would exceed its ceiling */
+    CTL_READ_HEAD_TOO_LARGE, /**< the head exceeds CTL_HEAD_MAX */
+    CTL_READ_MALFORMED,      /**< not HTTP/1.x (llhttp_get_error_reason() says why) */
+};
+
+/** The response side of one request, without I/O: ctl_http() feeds it what the
+ *  connection reads. Embedded; nothing to release but the response. */
+struct ctl_http_reader {
+    llhttp_t parser;
+    struct ctl_response *resp;
+    const struct ctl_request *rq;
+    size_t head_bytes; /**< status text, header names and values */
+    char field[64];    /**< the header name being read (cut: field_long) */
+    size_t field_len;
+    bool field_long;
+    bool is_ctype;
+    size_t ctype_len;
+    bool too_large;
+    int sink_rc; /**< the sink's non-zero value that stopped the body */
+};
+
+/** Start reading the response to @p rq into @p resp (cleared here; 2xx bodies go to
+ *  rq->sink when it has one). */
+void ctl_http_reader_init(struct ctl_http_reader *r, const struct ctl_request *rq,
+                          struct ctl_response *resp);
+
+/** Feed @p n bytes received (@p n 0: the stream ended). Anything but CTL_READ_MORE is
+ *  final: feed nothing more. */
+enum ctl_http_read ctl_http_reader_feed(struct ctl_http_reader *r, const char *data, size_t n);
 
 /* ------------------------------------------------------------------------ */
 /* ctl_sse.c                                                                */

@@ -12,23 +12,9 @@
 #define OSAP_VERSION "0"
 #endif
 
-/* Parsing state, parser.data. */
-struct parse {
-    struct ctl_response *resp;
-    const struct ctl_request *rq;
-    size_t head_bytes;
-    char field[64];
-    size_t field_len;
-    bool field_long;
-    bool is_ctype;
-    size_t ctype_len;
-    bool too_large;
-    int sink_rc;
-};
-
 static int on_header_field(llhttp_t *p, const char *at, size_t len)
 {
-    struct parse *ps = p->data;
+    struct ctl_http_reader *ps = p->data;
 
     ps->head_bytes += len;
     if (ps->head_bytes > CTL_HEAD_MAX) return -1;
@@ -44,7 +30,7 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
 
 static int on_header_field_complete(llhttp_t *p)
 {
-    struct parse *ps = p->data;
+    struct ctl_http_reader *ps = p->data;
 
     ps->is_ctype = !ps->field_long && strcasecmp(ps->field, "Content-Type") == 0;
     ps->ctype_len = 0;
@@ -56,7 +42,7 @@ static int on_header_field_complete(llhttp_t *p)
 
 static int on_header_value(llhttp_t *p, const char *at, size_t len)
 {
-    struct parse *ps = p->data;
+    struct ctl_http_reader *ps = p->data;
     char *ct = ps->resp->content_type;
 
     ps->head_bytes += len;
@@ -73,7 +59,7 @@ static int on_header_value(llhttp_t *p, const char *at, size_t len)
 
 static int on_status(llhttp_t *p, const char *at, size_t len)
 {
-    struct parse *ps = p->data;
+    struct ctl_http_reader *ps = p->data;
 
     ps->head_bytes += len;
     return ps->head_bytes > CTL_HEAD_MAX ? -1 : 0;
@@ -81,7 +67,7 @@ static int on_status(llhttp_t *p, const char *at, size_t len)
 
 static int on_headers_complete(llhttp_t *p)
 {
-    struct parse *ps = p->data;
+    struct ctl_http_reader *ps = p->data;
 
     ps->resp->status = llhttp_get_status_code(p);
     return 0;
@@ -89,7 +75,7 @@ static int on_headers_complete(llhttp_t *p)
 
 static int on_body(llhttp_t *p, const char *at, size_t len)
 {
-    struct parse *ps = p->data;
+    struct ctl_http_reader *ps = p->data;
     struct ctl_response *resp = ps->resp;
 
     if (resp->status >= 200 && resp->status < 300 && ps->rq->sink) {
@@ -109,7 +95,7 @@ static int on_body(llhttp_t *p, const char *at, size_t len)
 
 static int on_message_complete(llhttp_t *p)
 {
-    struct parse *ps = p->data;
+    struct ctl_http_reader *ps = p->data;
 
     ps->resp->complete = true;
     return HPE_PAUSED;
@@ -143,12 +129,36 @@ static int build_request(const struct ctl *ctl, const struct ctl_request *rq, st
     return rc ? -1 : 0;
 }
 
+void ctl_http_reader_init(struct ctl_http_reader *r, const struct ctl_request *rq,
+                          struct ctl_response *resp)
+{
+    memset(resp, 0, sizeof(*resp));
+    memset(r, 0, sizeof(*r));
+    r->resp = resp;
+    r->rq = rq;
+    llhttp_init(&r->parser, HTTP_RESPONSE, &settings);
+    r->parser.data = r;
+}
+
+enum ctl_http_read ctl_http_reader_feed(struct ctl_http_reader *r, const char *data, size_t n)
+{
+    llhttp_errno_t e = n ? llhttp_execute(&r->parser, data, n) : llhttp_finish(&r->parser);
+
+    if (e == HPE_PAUSED) return CTL_READ_DONE; /* message complete */
+    if (n == 0) return r->resp->complete ? CTL_READ_DONE : CTL_READ_CLOSED;
+    if (e == HPE_OK) return CTL_READ_MORE;
+    if (r->sink_rc) return CTL_READ_SINK;
+    if (r->too_large) return CTL_READ_TOO_LARGE;
+    if (r->head_bytes > CTL_HEAD_MAX) return CTL_READ_HEAD_TOO_LARGE;
+    return CTL_READ_MALFORMED;
+}
+
 int ctl_http(const struct ctl *ctl, const struct ctl_request *rq, struct ctl_response *resp)
 {
     struct ctl_buf head = {.max = CTL_HEAD_MAX + 8192};
     struct ctl_conn *conn = NULL;
-    struct parse ps;
-    llhttp_t parser;
+    struct ctl_http_reader reader;
+    enum ctl_http_read st = CTL_READ_MORE;
     double timeout = rq->timeout_s == 0 ? ctl->timeout_s : rq->timeout_s;
     int64_t now = ctl_now_ms();
     int64_t connect_deadline = ctl->timeout_s > 0 ? now + (int64_t)(ctl->timeout_s * 1000) : 0;
@@ -156,10 +166,7 @@ int ctl_http(const struct ctl *ctl, const struct ctl_request *rq, struct ctl_res
     char buf[16384];
     int rc;
 
-    memset(resp, 0, sizeof(*resp));
-    memset(&ps, 0, sizeof(ps));
-    ps.resp = resp;
-    ps.rq = rq;
+    ctl_http_reader_init(&reader, rq, resp);
     if (build_request(ctl, rq, &head)) {
         ctl_error("the request is too large");
         rc = CTL_EAPI;
@@ -172,11 +179,8 @@ int ctl_http(const struct ctl *ctl, const struct ctl_request *rq, struct ctl_res
     if (!rc && rq->body_len) rc = ctl_conn_write(conn, rq->body, rq->body_len, deadline);
     if (rc) goto out;
 
-    llhttp_init(&parser, HTTP_RESPONSE, &settings);
-    parser.data = &ps;
-    while (!resp->complete) {
+    while (st == CTL_READ_MORE) {
         size_t n = 0;
-        llhttp_errno_t e;
 
         rc = ctl_conn_read(conn, buf, sizeof(buf), &n, deadline, rq->interrupted);
         if (rc == CTL_ETIMEOUT) {
@@ -185,31 +189,30 @@ int ctl_http(const struct ctl *ctl, const struct ctl_request *rq, struct ctl_res
         }
         if (rc) goto out;
         if (rq->interrupted && *rq->interrupted) goto out;
-        e = n ? llhttp_execute(&parser, buf, n) : llhttp_finish(&parser);
-        if (e == HPE_PAUSED) break;       /* message complete */
-        if (e != HPE_OK && n == 0) break; /* closed in the middle of the message */
-        if (e != HPE_OK) {
-            if (ps.sink_rc) {
-                rc = ps.sink_rc;
-            } else if (ps.too_large) {
-                ctl_error("the response is larger than %u bytes", CTL_BODY_MAX);
-                rc = CTL_ECONN;
-            } else if (ps.head_bytes > CTL_HEAD_MAX) {
-                ctl_error("the response head is larger than %u bytes", CTL_HEAD_MAX);
-                rc = CTL_ECONN;
-            } else {
-                ctl_error("malformed response from %s: %s", ctl->url.hostport,
-                          llhttp_get_error_reason(&parser));
-                rc = CTL_ECONN;
-            }
-            goto out;
-        }
-        if (n == 0) break; /* end of stream */
+        st = ctl_http_reader_feed(&reader, buf, n);
     }
-    if (!resp->complete) {
+    switch (st) {
+    case CTL_READ_MORE:
+    case CTL_READ_DONE: break;
+    case CTL_READ_CLOSED:
         ctl_error("the connection to %s closed before the response was complete",
                   ctl->url.hostport);
         rc = CTL_ECONN;
+        break;
+    case CTL_READ_SINK: rc = reader.sink_rc; break;
+    case CTL_READ_TOO_LARGE:
+        ctl_error("the response is larger than %u bytes", CTL_BODY_MAX);
+        rc = CTL_ECONN;
+        break;
+    case CTL_READ_HEAD_TOO_LARGE:
+        ctl_error("the response head is larger than %u bytes", CTL_HEAD_MAX);
+        rc = CTL_ECONN;
+        break;
+    case CTL_READ_MALFORMED:
+        ctl_error("malformed response from %s: %s", ctl->url.hostport,
+                  llhttp_get_error_reason(&reader.parser));
+        rc = CTL_ECONN;
+        break;
     }
 out:
     ctl_conn_close(conn);
