@@ -11,9 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Longest CSV line accepted, newline included. */
-#define CSV_LINE_MAX 1024
-
 enum {
     OPT_SERIAL = 256,
     OPT_CODE,
@@ -131,24 +128,6 @@ static int parse(int argc, char **argv, struct dev_opts *o)
 /* Validation messages                                                      */
 /* ------------------------------------------------------------------------ */
 
-/* Why @p serial / @p secret cannot be added in mode @p licence, or NULL. The
- * secret itself never appears in a message. */
-static const char *device_problem(const char *serial, const char *secret, bool licence)
-{
-    if (!osap_serial_valid(serial))
-        return "invalid serial: 1..71 printable ASCII characters without spaces, '/', '+', '#'";
-    if (licence && !osap_serial_is_licence(serial))
-        return "a licence-mode serial has the form productKey:deviceName";
-    if (!licence && strchr(serial, ':'))
-        return "a serial with ':' is a licence-mode serial (productKey:deviceName): give a "
-               "licence";
-    if (!osap_secret_valid(secret))
-        return licence ? "invalid licence: 1..31 printable ASCII characters without spaces"
-                       : "invalid verification code: 1..31 printable ASCII characters without "
-                         "spaces";
-    return NULL;
-}
-
 static osap_err fill_device(struct osap_device *d, const char *serial, const char *secret,
                             bool licence, const char *model, const char *name)
 {
@@ -171,7 +150,7 @@ static int cmd_add(struct osap_store *st, const struct dev_opts *o)
     struct osap_device d;
     bool licence = o->licence != NULL;
     const char *secret = licence ? o->licence : o->code;
-    const char *problem = device_problem(o->serial, secret, licence);
+    const char *problem = osapd_device_problem(o->serial, secret, licence);
     osap_err err;
 
     if (problem) {
@@ -204,44 +183,16 @@ static int cmd_add(struct osap_store *st, const struct dev_opts *o)
 /* import                                                                   */
 /* ------------------------------------------------------------------------ */
 
-static char *trim(char *s)
-{
-    char *e;
-    while (*s == ' ' || *s == '\t')
-        s++;
-    e = s + strlen(s);
-    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
-        e--;
-    *e = '\0';
-    return s;
-}
-
-/* Read one line into @p buf; *too_long is set (and the rest of the line skipped)
- * when it does not fit. Returns false at the end of the file. */
-static bool read_line(FILE *f, char *buf, size_t cap, bool *too_long)
-{
-    size_t n;
-    *too_long = false;
-    if (!fgets(buf, (int)cap, f)) return false;
-    n = strlen(buf);
-    if (n == cap - 1 && buf[n - 1] != '\n') {
-        int c;
-        *too_long = true;
-        while ((c = fgetc(f)) != EOF && c != '\n')
-            ;
-    }
-    return true;
-}
-
 static int cmd_import(struct osap_store *st, const struct dev_opts *o)
 {
     const char *path = o->args[0];
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-    char line[CSV_LINE_MAX];
-    unsigned long lineno = 0, imported = 0, bad = 0;
-    bool too_long;
+    struct osapd_import_reader reader;
+    struct osapd_import_device dev;
+    const char *problem;
+    unsigned long imported = 0, bad = 0;
     osap_err err;
-    int rc = OSAPD_EXIT_ERROR;
+    int rc = OSAPD_EXIT_ERROR, got;
 
     if (!f) {
         osapd_errorf("cannot open %s", path);
@@ -252,66 +203,34 @@ static int cmd_import(struct osap_store *st, const struct dev_opts *o)
         osapd_errorf("cannot start the import: %s", osapd_store_message(st, err));
         goto out;
     }
-    while (read_line(f, line, sizeof(line), &too_long)) {
-        char *fields[3] = {NULL, NULL, NULL}, *p, *s;
-        int nf = 0;
-        const char *problem;
+    osapd_import_reader_init(&reader, f);
+    while ((got = osapd_import_next(&reader, &dev, &problem)) != 0) {
         struct osap_device d;
-        bool licence;
 
-        lineno++;
-        if (too_long) {
-            fprintf(stderr, "%s:%lu: line longer than %d characters\n", path, lineno,
-                    CSV_LINE_MAX - 2);
+        if (got < 0) {
+            fprintf(stderr, "%s:%lu: %s\n", path, reader.lineno, problem);
             bad++;
             continue;
         }
-        s = line;
-        if (lineno == 1 && strncmp(s, "\xef\xbb\xbf", 3) == 0) s += 3; /* UTF-8 BOM */
-        s = trim(s);
-        if (*s == '\0' || *s == '#') continue;
-        for (p = s; *p; p++)
-            if (*p == ',') nf++;
-        if (nf < 1 || nf > 2) {
-            fprintf(stderr, "%s:%lu: expected serial,code_or_licence[,model]\n", path, lineno);
-            bad++;
-            continue;
-        }
-        nf = 0;
-        for (p = s;;) {
-            char *comma = strchr(p, ',');
-            if (comma) *comma = '\0';
-            fields[nf++] = trim(p);
-            if (!comma) break;
-            p = comma + 1;
-        }
-        licence = strchr(fields[0], ':') != NULL;
-        problem = device_problem(fields[0], fields[1], licence);
-        if (!problem && nf == 3 && !osap_label_valid(fields[2], OSAP_DEVICE_MODEL_MAX))
-            problem = "invalid model: at most 63 bytes, no control characters";
-        if (problem) {
-            fprintf(stderr, "%s:%lu: %s\n", path, lineno, problem);
-            bad++;
-            continue;
-        }
-        fill_device(&d, fields[0], fields[1], licence, nf == 3 ? fields[2] : "", "");
+        fill_device(&d, dev.serial, dev.secret, dev.licence, dev.model, "");
         err = osap_store_device_add(st, &d);
         memset(d.secret, 0, sizeof(d.secret));
         if (err == OSAP_EEXISTS) {
             fprintf(stderr,
                     "%s:%lu: device %s already exists (in the store or earlier in this "
                     "file)\n",
-                    path, lineno, fields[0]);
+                    path, reader.lineno, dev.serial);
             bad++;
             continue;
         }
         if (err) {
-            osapd_errorf("%s:%lu: %s; nothing imported", path, lineno,
+            osapd_errorf("%s:%lu: %s; nothing imported", path, reader.lineno,
                          osapd_store_message(st, err));
             goto out;
         }
         imported++;
     }
+    memset(reader.line, 0, sizeof(reader.line)); /* the last secret read */
     if (ferror(f)) {
         osapd_errorf("cannot read %s; nothing imported", path);
         goto out;

@@ -10,7 +10,9 @@
 #include "service.h"
 #include "store.h"
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /** Exit codes of osapd and of every subcommand. */
 enum osapd_exit {
@@ -67,5 +69,44 @@ void osapd_admin_close(struct osap_config *cfg, struct osap_store *st);
 
 /** A message for a store error: the store's own description when it has one. */
 const char *osapd_store_message(const struct osap_store *st, osap_err err);
+
+/* ------------------------------------------------------------------------ */
+/* admin_import.c: the list read by `osapd device import`                   */
+/* ------------------------------------------------------------------------ */
+
+/** Longest line of an import list: 1022 characters, the newline, and the NUL of the
+ *  reader's buffer. */
+#define OSAPD_IMPORT_LINE_MAX 1024
+
+/** Why @p serial with @p secret cannot be a device (in licence mode when @p licence),
+ *  or NULL when it can. The message never quotes the secret. */
+const char *osapd_device_problem(const char *serial, const char *secret, bool licence);
+
+/** One device of an import list; the strings point into the reader's line. */
+struct osapd_import_device {
+    const char *serial;
+    const char *secret; /**< verification code or licence */
+    const char *model;  /**< "" when the line names none */
+    bool licence;       /**< the serial has the licence form productKey:deviceName */
+};
+
+/** Reads an import list: "serial,code_or_licence[,model]" lines (fields trimmed of
+ *  blanks; CRLF line ends), '#' comments and blank lines skipped, a UTF-8 byte order
+ *  mark before the first line ignored. */
+struct osapd_import_reader {
+    FILE *f;
+    unsigned long lineno; /**< the line read last (for messages) */
+    char line[OSAPD_IMPORT_LINE_MAX];
+};
+
+/** Read @p f (the caller closes it). */
+void osapd_import_reader_init(struct osapd_import_reader *r, FILE *f);
+
+/** The next device: 1 and *out (valid until the next call); 0 at the end of the file
+ *  (or a read error: see ferror()); -1 for a bad line, with *problem saying why (a line
+ *  too long or with a NUL byte, fields missing or extra, an invalid serial, secret or
+ *  model). Reading goes on with the next line. */
+int osapd_import_next(struct osapd_import_reader *r, struct osapd_import_device *out,
+                      const char **problem);
 
 #endif /* OSAPD_H */

@@ -139,6 +139,18 @@ class TestDevices(AdminTestCase):
                              expect=1)
         self.assertIn("cannot open", r.stderr)
 
+    def test_import_lines_with_nul_bytes(self):
+        # What follows a NUL byte belongs to its line: the rest of a long line is
+        # never read as a line (a device) of its own.
+        text = "N1,CODE\0" + "y" * 1015 + "Z9,CODE9\nX9,CODE9\nN2,CO\0DE\n"
+        r = self.osapd.admin("device", "import", "-", input=text, expect=1)
+        self.assertIn("-:1: line longer than 1022 characters", r.stderr)
+        self.assertIn("-:3: line contains a NUL byte", r.stderr)
+        self.assertIn("2 bad lines; nothing imported", r.stderr)
+        r = self.osapd.admin("device", "import", "--skip-bad", "-", input=text)
+        self.assertEqual(r.stdout, "imported 1 device, skipped 2 bad lines\n")
+        self.assertEqual(self.serials(), ["X9"])
+
     def test_rm_block_unblock_and_filters(self):
         self.osapd.admin("device", "import", "-",
                          input="D1,CODE1,m1\nD2,CODE2,m2\nD3,CODE3,m1\nE1,CODE4,m2\n")
