@@ -47,6 +47,7 @@ osap_err osap__http_buf_reserve(struct osap__http_buf *b, size_t extra)
     if (cap == b->cap) return OSAP_OK;
     char *p = osap_realloc(b->p, cap);
     if (!p) return OSAP_ENOMEM;
+    p[b->len] = '\0'; /* terminated even if nothing is appended (an empty chunked body) */
     b->p = p;
     b->cap = cap;
     return OSAP_OK;

@@ -5,6 +5,7 @@
 #include "http_internal.h"
 #include "osap/alloc.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static void test_percent_decode(void **state)
@@ -160,6 +161,48 @@ static void test_buf_ceiling(void **state)
     osap__http_buf_release(&b);
 }
 
+/* New memory full of 0xAA, so that a missing terminator shows. */
+static void *filled_malloc(size_t n, void *ud)
+{
+    (void)ud;
+    void *p = malloc(n);
+    if (p) memset(p, 0xAA, n);
+    return p;
+}
+
+static void *filled_realloc(void *p, size_t n, void *ud)
+{
+    (void)ud;
+    return p ? realloc(p, n) : filled_malloc(n, NULL);
+}
+
+static void filled_free(void *p, void *ud)
+{
+    (void)ud;
+    free(p);
+}
+
+/* A buffer is terminated as soon as it has memory: room reserved for a body whose
+ * data never comes (an empty chunked body: only the "0" chunk) reads as "". */
+static void test_buf_reserved_is_terminated(void **state)
+{
+    static const struct osap_allocator filled = {filled_malloc, filled_realloc, filled_free, NULL};
+    struct osap__http_buf b;
+    (void)state;
+
+    osap_set_allocator(&filled);
+    osap__http_buf_init(&b, 1000);
+    assert_int_equal(osap__http_buf_reserve(&b, 0), OSAP_OK);
+    assert_non_null(b.p);
+    assert_int_equal(b.len, 0);
+    assert_int_equal(b.p[0], '\0');
+    assert_int_equal(osap__http_buf_append(&b, "abc", 3), OSAP_OK);
+    assert_int_equal(osap__http_buf_reserve(&b, 500), OSAP_OK); /* grows */
+    assert_string_equal(b.p, "abc");
+    osap__http_buf_release(&b);
+    osap_set_allocator(NULL);
+}
+
 static void test_status_text(void **state)
 {
     (void)state;
@@ -174,7 +217,8 @@ int main(void)
         cmocka_unit_test(test_percent_decode), cmocka_unit_test(test_url_segments_and_params),
         cmocka_unit_test(test_url_refused),    cmocka_unit_test(test_url_out_of_memory),
         cmocka_unit_test(test_tokens),         cmocka_unit_test(test_dates),
-        cmocka_unit_test(test_buf_ceiling),    cmocka_unit_test(test_status_text),
+        cmocka_unit_test(test_buf_ceiling),    cmocka_unit_test(test_buf_reserved_is_terminated),
+        cmocka_unit_test(test_status_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
