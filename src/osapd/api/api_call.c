@@ -14,8 +14,12 @@ static void call_abort(struct osap_http_request *req, void *userdata)
 
     (void)req;
     c->req = NULL;
-    if (c->stream) api_stream_abort(c);
-    /* A busy call is freed by whoever holds it when it comes back. */
+    /* A busy call is freed by whoever holds it when it comes back; one made at
+     * the head whose body was arriving has no other holder. */
+    if (c->stream)
+        api_stream_abort(c);
+    else if (c->at_head && !c->busy)
+        api_call_free(c);
 }
 
 struct api_call *api_call_new(struct api *api, struct osap_http_request *req,

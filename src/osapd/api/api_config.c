@@ -34,6 +34,10 @@ static const struct osap_cfg_item api_items[] = {
     {"picture_max_size", OSAP_CFG_SIZE, "8MiB", 1024, 1073741824, F(picture_max_size),
      "Largest picture accepted by POST /api/v1/pictures; a larger upload is answered 413.", NULL,
      0},
+    {"max_body_buffer", OSAP_CFG_SIZE, "64MiB", 65536, 17179869184LL, F(max_body_buffer),
+     "Request bodies held in memory at once by all connections together (uploads in "
+     "progress); one more is answered 503 with Retry-After. At least one largest upload.",
+     NULL, 0},
     {"request_timeout", OSAP_CFG_DURATION, "10s", 100, 3600000, F(request_timeout),
      "How long an attribute set or an operation waits for the device's reply (then 504), "
      "unless the request gives ?timeout=.",

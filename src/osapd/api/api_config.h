@@ -24,6 +24,7 @@ struct api_config {
     int64_t max_connections;     /* open HTTP connections at most */
     uint64_t max_json_body;      /* JSON request bodies at most (413 above) */
     uint64_t picture_max_size;   /* picture uploads at most (413 above) */
+    uint64_t max_body_buffer;    /* request bodies buffered at once, all connections (503) */
     int64_t request_timeout;     /* default wait for a device's reply */
     int64_t request_timeout_max; /* the ?timeout= parameter at most */
     int64_t page_size;           /* list pages: default limit */

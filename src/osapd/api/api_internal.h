@@ -187,6 +187,7 @@ struct api_call {
     char *token;              /* bearer token to verify (NULL: public or verified) */
     bool busy;                /* held by the pool or a device request */
     bool stream;              /* an event stream (api_stream.c owns it) */
+    bool at_head;             /* made at the head, the handler not yet called (api_head.c) */
     struct api_reply reply;
     /* The current step: work on a store thread, then `then` on the API thread
      * when the work left no reply (NULL = send the reply). */
@@ -369,8 +370,28 @@ struct api_route {
 extern const struct api_route api_routes[];
 extern const size_t api_route_count;
 
-/** The HTTP handler of the server. */
+/** The HTTP handler of the server: runs the call made at the head. */
 void api_router_handle(struct osap_http_request *req, void *userdata);
+
+/** The route of @p req (path and method), its path parameters in @p args (pointers
+ *  into the request; API_ARGS_MAX of them). NULL when there is none: then @p allow
+ *  lists the methods of the path ("" for an unknown path, answered 404, else 405). */
+const struct api_route *api_route_find(const struct osap_http_request *req, const char **args,
+                                       size_t *nargs, char *allow, size_t allow_cap);
+
+/** Multipart framing a picture upload may add to picture_max_size. */
+#define API_MULTIPART_SLACK (64 * 1024)
+/** The HTTP layer's response timeout is request_timeout_max plus this. */
+#define API_RESPONSE_SLACK_MS 30000
+
+/** The body ceiling of @p route: max_json_body, or picture_max_size plus the
+ *  multipart framing for raw bodies; 0 for the console (NULL route). */
+uint64_t api_body_max(const struct api *api, const struct api_route *route);
+
+/** The HTTP head handler of the server (api_head.c): routes, refuses unknown routes,
+ *  a missing token and bodies over the route's ceiling at once, verifies the token of a
+ *  request with a body on a store thread, and only then admits the body. */
+void api_router_head(struct osap_http_request *req, void *userdata);
 
 /** The bearer token of @p req (Authorization: Bearer ..., or ?access_token= when
  *  @p query_ok) copied into @p out; false when absent or malformed. */

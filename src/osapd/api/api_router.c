@@ -1,6 +1,7 @@
-/* Routing: /api/v1 routes to their handlers (404 for unknown paths, 405 with
- * Allow for known paths with another method, 413 for JSON bodies over the
- * setting, 401 without a bearer token), everything else to the console files. */
+/* Routing: the table of /api/v1 routes and their lookup (404 for unknown
+ * paths, 405 with Allow for known paths with another method), and the handler
+ * that runs a complete request's route; everything else goes to the console
+ * files. What is refused before the body is read is in api_head.c. */
 #include "api/api_internal.h"
 
 #include "osap/alloc.h"
@@ -87,13 +88,33 @@ static bool path_matches(const char *pattern, const struct osap_http_request *re
     return true;
 }
 
+const struct api_route *api_route_find(const struct osap_http_request *req, const char **args,
+                                       size_t *nargs, char *allow, size_t allow_cap)
+{
+    enum osap_http_method m = req->method == OSAP_HTTP_HEAD ? OSAP_HTTP_GET : req->method;
+
+    allow[0] = '\0';
+    for (size_t i = 0; i < api_route_count; i++) {
+        const struct api_route *r = &api_routes[i];
+        if (!path_matches(r->pattern, req, NULL, NULL)) continue;
+        if (r->method == m) {
+            path_matches(r->pattern, req, args, nargs);
+            return r;
+        }
+        if (!strstr(allow, method_text(r->method))) {
+            size_t n = strlen(allow);
+            snprintf(allow + n, allow_cap - n, "%s%s", n ? ", " : "", method_text(r->method));
+            if (r->method == OSAP_HTTP_GET) {
+                n = strlen(allow);
+                snprintf(allow + n, allow_cap - n, ", HEAD");
+            }
+        }
+    }
+    return NULL;
+}
+
 static void serve_console(struct api *api, struct osap_http_request *req)
 {
-    if (req->method != OSAP_HTTP_GET && req->method != OSAP_HTTP_HEAD) {
-        osap_http_header(req, "Allow", "GET, HEAD");
-        api_respond_error(req, 405, API_E_METHOD, NULL, "the console is read-only");
-        return;
-    }
     if (!api->cfg->web_root[0]) {
         api_respond_error(req, 404, API_E_NOT_FOUND, NULL, "no web console is configured");
         return;
@@ -104,83 +125,15 @@ static void serve_console(struct api *api, struct osap_http_request *req)
 void api_router_handle(struct osap_http_request *req, void *userdata)
 {
     struct api *api = userdata;
-    const struct api_route *route = NULL;
-    const char *args[API_ARGS_MAX];
-    char allow[96] = "";
-    char token[API_TOKEN_MAX + 1];
-    enum osap_http_method m = req->method == OSAP_HTTP_HEAD ? OSAP_HTTP_GET : req->method;
-    size_t nargs = 0;
-    struct api_call *c;
+    struct api_call *c = req->userdata;
 
-    if (req->nsegments == 0 || strcmp(req->segments[0], "api") != 0) {
+    /* Everything was decided at the head (api_head.c): the route, its path
+     * parameters and token in the call, the body within the route's ceiling. */
+    if (!c) {
         serve_console(api, req);
         return;
     }
-    if (api->stopping) {
-        api_respond_error(req, 503, API_E_UNAVAILABLE, NULL, "the service is stopping");
-        return;
-    }
-    for (size_t i = 0; i < api_route_count; i++) {
-        const struct api_route *r = &api_routes[i];
-        if (!path_matches(r->pattern, req, NULL, NULL)) continue;
-        if (r->method == m) {
-            route = r;
-            path_matches(r->pattern, req, args, &nargs);
-            break;
-        }
-        if (!strstr(allow, method_text(r->method))) {
-            size_t n = strlen(allow);
-            snprintf(allow + n, sizeof(allow) - n, "%s%s", n ? ", " : "", method_text(r->method));
-            if (r->method == OSAP_HTTP_GET) {
-                n = strlen(allow);
-                snprintf(allow + n, sizeof(allow) - n, ", HEAD");
-            }
-        }
-    }
-    if (!route) {
-        if (allow[0]) {
-            osap_http_header(req, "Allow", allow);
-            api_respond_error(req, 405, API_E_METHOD, NULL, "%s is not allowed here (allowed: %s)",
-                              req->method_name, allow);
-        } else {
-            api_respond_error(req, 404, API_E_NOT_FOUND, NULL, "no such resource");
-        }
-        return;
-    }
-    if (!route->raw_body && req->body_len > api->cfg->max_json_body) {
-        api_respond_error(req, 413, API_E_TOO_LARGE, NULL,
-                          "the body is larger than %llu bytes (max_json_body)",
-                          (unsigned long long)api->cfg->max_json_body);
-        return;
-    }
-    token[0] = '\0';
-    if (!route->is_public &&
-        !api_auth_token(req, route->start == api_events_stream, token, sizeof(token))) {
-        osap_http_header(req, "WWW-Authenticate", "Bearer realm=\"osap\"");
-        api_respond_error(req, 401, API_E_UNAUTHORIZED, NULL,
-                          "a bearer token is required (Authorization: Bearer <token>)");
-        return;
-    }
-    c = api_call_new(api, req, route);
-    if (!c) goto nomem;
-    for (size_t i = 0; i < nargs; i++) {
-        size_t n = strlen(args[i]);
-        c->args[i] = osap_malloc(n + 1);
-        if (!c->args[i]) goto nomem_call;
-        memcpy(c->args[i], args[i], n + 1);
-    }
-    if (token[0]) {
-        size_t n = strlen(token);
-        c->token = osap_malloc(n + 1);
-        if (!c->token) goto nomem_call;
-        memcpy(c->token, token, n + 1);
-    }
-    route->start(c);
-    return;
-nomem_call:
-    c->req = NULL;
-    osap_http_on_abort(req, NULL, NULL);
-    api_call_free(c);
-nomem:
-    api_respond_error(req, 500, API_E_INTERNAL, NULL, "out of memory");
+    req->userdata = NULL;
+    c->at_head = false;
+    c->route->start(c);
 }

@@ -10,9 +10,6 @@
 #include <unistd.h>
 #include <string.h>
 
-/* HTTP bodies: the picture limit plus room for multipart framing. */
-#define MULTIPART_SLACK (64 * 1024)
-
 uint16_t api_port(const struct api *api)
 {
     return api->http ? osap_http_server_port(api->http) : 0;
@@ -91,8 +88,18 @@ static osap_err http_config(const struct api_config *cfg, struct osap_http_confi
     h->host = cfg->listen;
     h->port = (uint16_t)cfg->port;
     h->max_connections = (uint32_t)cfg->max_connections;
-    h->max_body_bytes = cfg->picture_max_size + MULTIPART_SLACK;
+    /* the transport ceiling; each route gets its own at the head (api_head.c) */
+    h->max_body_bytes = cfg->picture_max_size + API_MULTIPART_SLACK;
     if (h->max_body_bytes < cfg->max_json_body) h->max_body_bytes = cfg->max_json_body;
+    h->max_body_buffer_bytes = cfg->max_body_buffer;
+    if (h->max_body_buffer_bytes < h->max_body_bytes) {
+        OSAP_LOGW(API_LOG, "[api] max_body_buffer is below one largest upload: raised to %llu",
+                  (unsigned long long)h->max_body_bytes);
+        h->max_body_buffer_bytes = h->max_body_bytes;
+    }
+    /* a backstop: every wait of a request has its own, shorter bound (a device's
+     * reply: request_timeout_max; the database: its busy timeout) */
+    h->response_timeout_ms = (uint32_t)(cfg->request_timeout_max + API_RESPONSE_SLACK_MS);
     h->header_timeout_ms = (uint32_t)cfg->header_timeout;
     h->body_timeout_ms = (uint32_t)cfg->body_timeout;
     h->idle_timeout_ms = (uint32_t)cfg->idle_timeout;
@@ -167,6 +174,7 @@ static osap_err api_start(struct osapd_context *ctx, void **state)
                   osap_strerror(err));
         goto fail;
     }
+    osap_http_server_on_head(api->http, api_router_head);
     if (api->cfg->web_root[0] && access(api->cfg->web_root, R_OK | X_OK) != 0)
         OSAP_LOGW(API_LOG, "the web console directory %s is not readable: / answers 404",
                   api->cfg->web_root);
