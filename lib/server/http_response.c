@@ -32,7 +32,9 @@ osap_err osap_http_header(struct osap_http_request *r, const char *name, const c
     if (req->finished || req->started || req->aborting) return OSAP_ESTATE;
     for (const char *c = name; *c; c++)
         if (!is_tchar((unsigned char)*c)) return OSAP_EINVAL;
-    if (strpbrk(value, "\r\n")) return OSAP_EINVAL;
+    /* field-content (RFC 9110 5.5): no control characters but HTAB */
+    for (const unsigned char *c = (const unsigned char *)value; *c; c++)
+        if ((*c < 0x20 && *c != '\t') || *c == 0x7f) return OSAP_EINVAL;
     for (size_t i = 0; i < sizeof(managed) / sizeof(managed[0]); i++)
         if (strcasecmp(name, managed[i]) == 0) return OSAP_EINVAL;
     size_t mark = req->rhdr.len;

@@ -378,9 +378,11 @@ static void handler(struct osap_http_request *req, void *ud)
         /* header validation results, then a custom header */
         char out[64];
         int n = snprintf(
-            out, sizeof(out), "%d %d %d %d", osap_http_header(req, "X-Bad", "a\r\nInjected: 1"),
+            out, sizeof(out), "%d %d %d %d %d %d",
+            osap_http_header(req, "X-Bad", "a\r\nInjected: 1"),
             osap_http_header(req, "Bad Name", "v"), osap_http_header(req, "Content-Length", "1"),
-            osap_http_header(req, "X-Good", "yes"));
+            osap_http_header(req, "X-Control", "a\x1d\x0eb"),
+            osap_http_header(req, "X-Tab", "a\tb"), osap_http_header(req, "X-Good", "yes"));
         osap_http_respond(req, 200, "text/plain", out, (size_t)n);
     } else {
         osap_http_respond(req, 404, "text/plain", "not found", 9);
@@ -761,9 +763,12 @@ static void test_routing_and_request_fields(void **state)
     /* response header validation, custom header */
     assert_int_equal(request(h->port, "GET /headers HTTP/1.1\r\nHost: x\r\n\r\n", &r), 200);
     char want[64];
-    snprintf(want, sizeof(want), "%d %d %d 0", OSAP_EINVAL, OSAP_EINVAL, OSAP_EINVAL);
+    snprintf(want, sizeof(want), "%d %d %d %d 0 0", OSAP_EINVAL, OSAP_EINVAL, OSAP_EINVAL,
+             OSAP_EINVAL);
     assert_string_equal(r.body, want);
     assert_string_equal(resp_header(&r, "X-Good"), "yes");
+    assert_string_equal(resp_header(&r, "X-Tab"), "a\tb");
+    assert_null(resp_header(&r, "X-Control"));
     assert_null(resp_header(&r, "Injected"));
     resp_free(&r);
 
