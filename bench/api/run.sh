@@ -78,6 +78,7 @@ advertise = 127.0.0.1
 listen = 127.0.0.1
 port = $api_port
 web_root =
+[models]
 models_dir =
 EOF
 

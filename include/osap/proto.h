@@ -216,6 +216,8 @@
 #define OSAP_CMD_ACCESS_REDIRECT 0x3479
 #define OSAP_CMD_BASE_PROFILE_QUERY 0x3870
 #define OSAP_CMD_BASE_PROFILE_URL   0x3871
+/* Command version of the base domain's messages (spec 7.6, appendix A). */
+#define OSAP_CMD_VERSION_BASE "v2.0.0"
 
 /* Payload envelope: u16be common_len || common JSON || body, CBC-EZ. */
 #define OSAP_ENVELOPE_V2 2

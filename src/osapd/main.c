@@ -40,7 +40,7 @@ static void usage(FILE *out)
             "       osapd --version | --help | --list-services\n"
             "\n"
             "Runs the OSAP services named in [osapd] services, in the foreground, until\n"
-            "SIGTERM or SIGINT. SIGHUP reopens the log file.\n"
+            "SIGTERM or SIGINT. SIGHUP reopens the log file and reloads the thing models.\n"
             "\n"
             "  -c, --config FILE   configuration file (see osapd.conf(5)); without it, defaults\n"
             "  -v, --verbose       log more (repeat: info, then debug)\n"

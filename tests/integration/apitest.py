@@ -12,6 +12,7 @@ import http.client
 import json
 import os
 import queue
+import signal
 import socket
 import ssl
 import subprocess
@@ -411,9 +412,12 @@ class ApiTestCase(osaptest.OsapTestCase):
         self.devices = []
         self.models_dir = os.path.join(self.tmp, "models")
         os.makedirs(self.models_dir, exist_ok=True)
-        api = {"web_root": "", "models_dir": self.models_dir}
+        api = {"web_root": ""}
         api.update(self.settings.get("api", {}))
         self.osapd.settings.setdefault("api", {}).update(api)
+        models = {"models_dir": self.models_dir}
+        models.update(self.settings.get("models", {}))
+        self.osapd.settings.setdefault("models", {}).update(models)
         self.osapd.write_config()
         r = self.osapd.admin("token", "create", "--name", "tests")
         self.token = r.stdout.strip()
@@ -430,6 +434,12 @@ class ApiTestCase(osaptest.OsapTestCase):
         for d in self.devices:
             d.kill()
         super().tearDown()
+
+    def reload_models(self):
+        """SIGHUP: osapd loads models_dir again; returns once it logged the reload."""
+        since = len(self.osapd.log_text())
+        self.osapd.send_signal(signal.SIGHUP)
+        self.osapd.wait_log("models: reloaded:", since=since)
 
     def device(self, serial, code="ABCDEF", **kw):
         d = ApiDevice(self.osapd.port("lbs"), serial, code, **kw)

@@ -52,8 +52,8 @@ class PlatformTestCase(osaptest.OsapTestCase):
 
     services = ("lbs", "das", "api")
     settings = {"api": {"web_root": os.path.join(osaptest.src_dir(), "web"),
-                        "models_dir": "", "request_timeout": "5s",
-                        "stream_heartbeat": "1s"}}
+                        "request_timeout": "5s", "stream_heartbeat": "1s"},
+                "models": {"models_dir": ""}}
 
     def setUp(self):
         require_platform()

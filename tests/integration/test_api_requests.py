@@ -44,6 +44,7 @@ class TestRequests(apitest.ApiTestCase):
     def write_model(self):
         with open(os.path.join(self.models_dir, "apitest.osm"), "w") as f:
             f.write(MODEL)
+        self.reload_models()
 
     def test_set_and_invoke_round_trips(self):
         self.write_model()
@@ -102,7 +103,7 @@ class TestRequests(apitest.ApiTestCase):
             ("PUT", "/attributes/Light/Nothing", {"value": 1}, "model_unknown_member",
              "identifier"),
             ("PUT", "/attributes/Stream/Bitrate?resource=9-video", {"value": 1000},
-             "model_unknown_member", "identifier"),
+             "model_unknown_member", "resource"),
             ("POST", "/operations/Light/Blink", {"input": {"times": 11}}, "model_validation",
              "input.times"),
             ("POST", "/operations/Light/Blink", {"input": {}}, "model_validation", "input"),

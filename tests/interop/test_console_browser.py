@@ -135,7 +135,8 @@ class TestConsole(ctltest.PlatformTestCase):
 
     def test_console(self):
         # the api checks values against models/ and publishes them to the console
-        self.osapd.settings["api"]["models_dir"] = os.path.join(osaptest.src_dir(), "models")
+        self.osapd.settings.setdefault("models", {})["models_dir"] = os.path.join(
+            osaptest.src_dir(), "models")
         self.osapd.write_config()
         self.start_platform()
         self.add_device("CONSOLE1")

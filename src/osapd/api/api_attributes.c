@@ -55,6 +55,10 @@ static osap_err reported_row(const struct osap_attribute *a, void *userdata)
     else
         cJSON_AddNullToObject(o, "version");
     cJSON_AddItemToObject(o, "reported_at", api_time_json(a->reported_at));
+    if (a->invalid && a->invalid[0])
+        cJSON_AddStringToObject(o, "invalid", a->invalid);
+    else
+        cJSON_AddNullToObject(o, "invalid");
     cJSON_AddItemToArray(l->reported, o);
     return OSAP_OK;
 }

@@ -19,9 +19,14 @@ static const struct osap_cfg_item api_items[] = {
      "Directory of the web console's files, served at / (the default is the web/ directory "
      "of the source tree when osapd starts there, as `make run` does). Empty = no console.",
      NULL, 0},
-    {"models_dir", OSAP_CFG_PATH, "./models", 0, 4095, F(models_dir),
-     "Directory of thing models: a device whose model is NAME is checked against NAME.json "
-     "(compiled by osap-modelc) or NAME.osm found here. Empty = no checks.",
+    {"advertise", OSAP_CFG_STRING, "", 0, 255, F(advertise),
+     "host or host:port devices use to download their thing-model profiles from this API over "
+     "plain HTTP (the url of a profile answer, without the scheme). Empty = the [das] advertise "
+     "address and this API's port.",
+     NULL, 0},
+    {"profile_expire", OSAP_CFG_DURATION, "1h", 1000, 2592000000, F(profile_expire),
+     "How long a device may use the profile url it was given (the expire member of the "
+     "answer, in seconds).",
      NULL, 0},
     {"store_threads", OSAP_CFG_INT, "2", 1, 64, F(store_threads),
      "Threads that run the API's database queries (the HTTP thread never waits for the "

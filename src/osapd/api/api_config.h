@@ -19,7 +19,8 @@ struct api_config {
     char *tls_cert;              /* PEM certificate chain; "" = plain HTTP */
     char *tls_key;               /* PEM private key */
     char *web_root;              /* console files served at / ("" = none) */
-    char *models_dir;            /* thing models (NAME.json or NAME.osm) */
+    char *advertise;             /* host[:port] devices download profiles from */
+    int64_t profile_expire;      /* "expire" of profile answers (ms) */
     int64_t store_threads;       /* threads that run the API's store queries */
     int64_t max_connections;     /* open HTTP connections at most */
     uint64_t max_json_body;      /* JSON request bodies at most (413 above) */

@@ -109,11 +109,33 @@ static void field_of(const char *msg, char *field, size_t cap)
     field[n] = '\0';
 }
 
+/* Which part of the request names something the model lacks: the resource
+ * (category or local index), the domain, or the identifier. */
+static const char *unknown_field(const osap_model_t *m, const struct api_devreq *r)
+{
+    const char *dash = strchr(r->resource, '-');
+    const struct osap_model_resource *res;
+    char rid[16];
+
+    res = osap_model_find_resource(m, dash ? dash + 1 : r->resource);
+    if (!res) return "resource";
+    if (dash) {
+        size_t n = (size_t)(dash - r->resource);
+        if (n >= sizeof(rid)) return "resource";
+        memcpy(rid, r->resource, n);
+        rid[n] = '\0';
+        if (!osap_model_resource_has_index(res, rid)) return "resource";
+    }
+    if (!osap_model_find_domain(res, r->domain)) return "domain";
+    return "identifier";
+}
+
 bool api_devreq_check(struct api_call *c, struct osap_store *st, struct api_devreq *r,
                       enum osap_model_check check, const cJSON *value)
 {
     struct osap_device dev;
-    const osap_model_t *model;
+    struct osap_catalog *cat;
+    const struct osap_catalog_model *m;
     char msg[512] = "", field[128];
     osap_err err = osap_store_device_get(st, r->serial, &dev);
 
@@ -125,32 +147,37 @@ bool api_devreq_check(struct api_call *c, struct osap_store *st, struct api_devr
         api_reply_error(c, 409, API_E_DEVICE_BLOCKED, NULL, "the device is blocked");
         return false;
     }
-    model = api_models_get(c->api->models, dev.model);
-    if (!model) return true;
-    err = osap_model_validate(model, check, r->resource, r->domain, r->identifier, value, msg,
+    cat = api_catalog(c->api);
+    m = cat ? osap_catalog_for_device(cat, dev.model, dev.dev_type, NULL) : NULL;
+    if (!m) {
+        osap_catalog_release(cat);
+        return true; /* no model: nothing to check against */
+    }
+    err = osap_model_validate(m->model, check, r->resource, r->domain, r->identifier, value, msg,
                               sizeof(msg));
-    api_models_release(c->api->models, model);
     switch (err) {
-    case OSAP_OK: return true;
+    case OSAP_OK: break;
     case OSAP_EMODEL_VALIDATION:
         field_of(msg, field, sizeof(field));
         api_reply_error(c, 400, API_E_VALIDATION, field[0] ? field : NULL, "%s", msg);
-        return false;
+        break;
     case OSAP_EMODEL_UNKNOWN:
-        api_reply_error(c, 400, API_E_MODEL_UNKNOWN, "identifier",
-                        "model %s has no %s %s/%s in resource %s", dev.model,
+        api_reply_error(c, 400, API_E_MODEL_UNKNOWN, unknown_field(m->model, r),
+                        "model %s has no %s %s/%s in resource %s: %s", m->name,
                         check == OSAP_MODEL_CHECK_INPUT ? "operation" : "attribute", r->domain,
-                        r->identifier, r->resource);
-        return false;
+                        r->identifier, r->resource, msg);
+        break;
     case OSAP_EMODEL_ACCESS:
         api_reply_error(c, 400, API_E_NOT_WRITABLE, "identifier",
                         "attribute %s/%s of model %s is read-only", r->domain, r->identifier,
-                        dev.model);
-        return false;
+                        m->name);
+        break;
     default:
         api_reply_error(c, 400, API_E_VALIDATION, NULL, "%s", msg[0] ? msg : osap_strerror(err));
-        return false;
+        break;
     }
+    osap_catalog_release(cat);
+    return err == OSAP_OK;
 }
 
 /* ---- the outcome ---- */

@@ -1,6 +1,7 @@
 /* Event queries: GET /api/v1/events and GET /api/v1/devices/{serial}/events,
- * newest first, filtered by serial, domain, identifier, level and a time range
- * (received_at), paged with an opaque cursor. The live stream is api_stream.c. */
+ * newest first, filtered by serial, domain, identifier, level, a time range
+ * (received_at) and the thing-model mark (?invalid=), paged with an opaque
+ * cursor. The live stream is api_stream.c. */
 #include "api/api_internal.h"
 
 #include "osap/alloc.h"
@@ -32,6 +33,10 @@ cJSON *api_event_json(const struct osap_event *ev)
     cJSON_AddItemToObject(o, "payload", api_json_value(ev->payload));
     cJSON_AddItemToObject(o, "device_time", api_time_json(ev->device_time));
     cJSON_AddItemToObject(o, "received_at", api_time_json(ev->received_at));
+    if (ev->invalid && ev->invalid[0])
+        cJSON_AddStringToObject(o, "invalid", ev->invalid);
+    else
+        cJSON_AddNullToObject(o, "invalid");
     return o;
 }
 
@@ -133,6 +138,7 @@ static void list(struct api_call *c, const char *path_serial)
     struct event_query *q = osap_calloc(1, sizeof(*q));
     const char *serial = path_serial ? path_serial : osap_http_request_param(c->req, "serial");
     int64_t level;
+    int invalid;
 
     if (!q) {
         api_reply_error(c, 500, API_E_INTERNAL, NULL, "out of memory");
@@ -158,8 +164,10 @@ static void list(struct api_call *c, const char *path_serial)
     if (!word_param(c, "domain", &q->domain) || !word_param(c, "identifier", &q->identifier) ||
         !api_query_int(c, "level", -2147483648LL, 2147483647LL, INT64_MIN, &level) ||
         !api_query_time(c, "since", &q->f.since) || !api_query_time(c, "until", &q->f.until) ||
-        !api_query_limit(c, &q->limit) || !api_cursor_decode_id(c, 'e', &q->f.before_id))
+        !api_query_limit(c, &q->limit) || !api_cursor_decode_id(c, 'e', &q->f.before_id) ||
+        !api_query_bool(c, "invalid", &invalid))
         goto fail;
+    q->f.invalid = invalid < 0 ? OSAP_FILTER_ANY : invalid ? OSAP_FILTER_YES : OSAP_FILTER_NO;
     if (level != INT64_MIN) {
         q->f.by_level = true;
         q->f.level = (int)level;

@@ -64,6 +64,7 @@ static void stats_then(struct api_call *c)
         x = cJSON_AddObjectToObject(o, "ingest");
         cJSON_AddNumberToObject(x, "committed", (double)is.committed);
         cJSON_AddNumberToObject(x, "duplicates", (double)is.duplicates);
+        cJSON_AddNumberToObject(x, "invalid", (double)is.invalid);
         cJSON_AddNumberToObject(x, "failed", (double)is.failed);
         cJSON_AddNumberToObject(x, "rejected", (double)is.rejected);
         cJSON_AddNumberToObject(x, "batches", (double)is.batches);

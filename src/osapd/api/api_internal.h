@@ -34,6 +34,7 @@
 #include "das/das_api.h"
 #include "http.h"
 #include "ingest/ingest.h"
+#include "models.h"
 #include "osap/model.h"
 #include "service.h"
 #include "store.h"
@@ -128,7 +129,6 @@ void api_pool_free(struct api_pool *p);
 /* The service (api_service.c)                                              */
 /* ------------------------------------------------------------------------ */
 
-struct api_models;
 struct api_stream;
 
 struct api {
@@ -141,7 +141,7 @@ struct api {
     osap_http_server_t *http;
     struct api_link *link;
     struct api_pool *pool;
-    struct api_models *models;
+    struct osap_models *models; /* the process's registry (osapd_models()); may be NULL */
     struct osapd_das *das; /* NULL when the das service does not run here */
     struct ingest *ingest; /* NULL when there is no ingest to listen to */
     int ingest_handle;     /* 0 = not listening */
@@ -256,6 +256,7 @@ void api_reply_clear(struct api_reply *r);
 #define API_E_PICTURE_NOT_FOUND "picture_not_found"
 #define API_E_REQUEST_NOT_FOUND "request_not_found"
 #define API_E_MODEL_NOT_FOUND   "model_not_found"
+#define API_E_PROFILE_NOT_FOUND "profile_not_found"
 #define API_E_METHOD            "method_not_allowed"
 #define API_E_DEVICE_EXISTS     "device_exists"
 #define API_E_DEVICE_OFFLINE    "device_offline"
@@ -432,7 +433,9 @@ void api_events_stream(struct api_call *c);
 /** The JSON form of a stored event. */
 cJSON *api_event_json(const struct osap_event *ev);
 
+void api_models_list(struct api_call *c);
 void api_model_get(struct api_call *c);
+void api_profile_get(struct api_call *c);
 
 void api_pictures_upload(struct api_call *c);
 void api_pictures_list(struct api_call *c);
@@ -475,17 +478,17 @@ bool api_devreq_check(struct api_call *c, struct osap_store *st, struct api_devr
 void api_devreq_send(struct api_call *c);
 
 /* ------------------------------------------------------------------------ */
-/* Thing models (api_models.c)                                              */
+/* Thing models (api_models.c) and device profiles (api_profiles.c)        */
 /* ------------------------------------------------------------------------ */
 
-/** A cache of models loaded from @p dir ("" = none). Thread-safe. */
-osap_err api_models_new(const char *dir, struct api_models **out);
-void api_models_free(struct api_models *m);
+/** The current catalog of the process's model registry (release it with
+ *  osap_catalog_release()), or NULL when there is no registry. Any thread. */
+struct osap_catalog *api_catalog(struct api *api);
 
-/** The model named @p name, or NULL when there is none (no file, a bad name, a
- *  file that does not load: logged). Release it with api_models_release(). */
-const osap_model_t *api_models_get(struct api_models *m, const char *name);
-void api_models_release(struct api_models *m, const osap_model_t *model);
+/** The DAS's profile query handler (das_api.h osapd_das_profile_cb); @p userdata
+ *  is the osapd context. Runs on a DAS worker. */
+void api_profile_query(struct osapd_das *das, const char *serial, const char *model,
+                       const char *body_json, uint32_t seq, void *userdata);
 
 /* ------------------------------------------------------------------------ */
 /* Live streams (api_stream.c)                                              */

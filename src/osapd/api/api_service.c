@@ -62,7 +62,6 @@ static void stop_requested(uv_async_t *async)
 static void api_free(struct api *api)
 {
     if (!api) return;
-    api_models_free(api->models);
     api_link_unref(api->link);
     osap_free(api->pictures_dir);
     osap_free(api);
@@ -149,8 +148,7 @@ static osap_err api_start(struct osapd_context *ctx, void **state)
     err = osap_path_join(osapd_data_dir(ctx), "pictures", &api->pictures_dir);
     if (err) goto fail;
     interrupt_stale_requests(api);
-    err = api_models_new(api->cfg->models_dir, &api->models);
-    if (err) goto fail;
+    api->models = osapd_models(ctx);
     api->das = osapd_service_find(ctx, "das");
     api->ingest = api->das ? osapd_das_ingest(api->das) : NULL;
     if (!api->das)
@@ -187,6 +185,14 @@ static osap_err api_start(struct osapd_context *ctx, void **state)
               hcfg.tls_cert_file ? "https" : "http", hcfg.host,
               (unsigned)osap_http_server_port(api->http),
               api->cfg->web_root[0] ? api->cfg->web_root : "none");
+    if (api->das) {
+        /* Device profiles: the handler reads only the context, which outlives the DAS. */
+        osapd_das_set_profile_handler(api->das, api_profile_query, ctx);
+        if (hcfg.tls_cert_file && !api->cfg->advertise[0])
+            OSAP_LOGW(API_LOG, "devices download thing-model profiles over plain HTTP, but this "
+                               "API speaks HTTPS: set [api] advertise to a plain-HTTP address "
+                               "that serves /api/v1/profiles/");
+    }
     *state = api;
     return OSAP_OK;
 fail:
@@ -200,6 +206,7 @@ static void api_stop(void *state)
     struct api *api = state;
 
     if (!api) return;
+    if (api->das) osapd_das_set_profile_handler(api->das, NULL, NULL);
     if (api->thread_started) {
         uv_async_send(&api->stop_async);
         pthread_join(api->thread, NULL);

@@ -203,7 +203,7 @@ static void on_committed(const struct ingest_committed *cm, void *userdata)
     const struct ingest_record *r = cm->rec;
     const char *strs[] = {r->serial,     r->child,        r->resource, r->domain,
                           r->identifier, r->payload_json, r->uuid,     r->address,
-                          r->firmware,   r->model,        r->node};
+                          r->firmware,   r->model,        r->node,     r->invalid};
     struct api_live *l;
     size_t size = 0;
     char *p;
@@ -234,6 +234,7 @@ static void on_committed(const struct ingest_committed *cm, void *userdata)
     l->rec.firmware = pack(&p, r->firmware);
     l->rec.model = pack(&p, r->model);
     l->rec.node = pack(&p, r->node);
+    l->rec.invalid = pack(&p, r->invalid);
     if (!api_link_post_bounded(api->link, &l->item, live_run, (size_t)api->cfg->stream_queue_max)) {
         atomic_store(&api->live_lost, true);
         atomic_fetch_add(&api->live_dropped, 1);
@@ -263,6 +264,7 @@ static char *live_data(const struct api_live *l, unsigned type)
         ev.payload = r->payload_json;
         ev.device_time = r->device_time_ms;
         ev.received_at = l->received_ms;
+        ev.invalid = r->invalid;
         o = api_event_json(&ev);
     } else {
         o = cJSON_CreateObject();
@@ -285,6 +287,10 @@ static char *live_data(const struct api_live *l, unsigned type)
             else
                 cJSON_AddNullToObject(o, "version");
             cJSON_AddItemToObject(o, "reported_at", api_time_json(l->received_ms));
+            if (r->invalid)
+                cJSON_AddStringToObject(o, "invalid", r->invalid);
+            else
+                cJSON_AddNullToObject(o, "invalid");
         }
     }
     text = o ? api_json_print(o) : NULL;

@@ -116,17 +116,21 @@ struct ingest;
 struct ingest *osapd_das_ingest(struct osapd_das *das);
 
 /** A device asked for its thing-model profile (v2 domain 1100, command 0x3870,
- *  spec 7.6). @p body_json is the request body ({"devSerial":..,"pid":..,
+ *  spec 7.6). @p model is the device's thing model as the DAS resolved it (its
+ *  provisioned model, else the [models] map of its DevType; lib/server/models.h),
+ *  "" when it has none. @p body_json is the request body ({"devSerial":..,"pid":..,
  *  "version":..,"profileVersion":"3.0","requireSchema":..}), @p seq its Seq, to be
  *  echoed in the answer (command 0x3871, sent with osapd_das_send_v2()). Runs on the
  *  device's DAS worker thread: it must not block. */
-typedef void (*osapd_das_profile_cb)(struct osapd_das *das, const char *serial,
+typedef void (*osapd_das_profile_cb)(struct osapd_das *das, const char *serial, const char *model,
                                      const char *body_json, uint32_t seq, void *userdata);
 
 /** Install the handler of profile queries (NULL removes it; without one, queries
  *  are logged and left unanswered, which devices without the thing-model legality
  *  check never notice). Call it before devices connect (e.g. from a service started
- *  after the DAS); it is read without locks. */
+ *  after the DAS); it is read without locks, so a worker may still run the old
+ *  handler just after it was replaced: @p userdata must stay valid until the DAS
+ *  stops (the api passes the osapd context). */
 void osapd_das_set_profile_handler(struct osapd_das *das, osapd_das_profile_cb cb, void *userdata);
 
 /** A v2 message to a device (fire and forget, QoS 0): topic /<sn>/<domain>/<cmd>,

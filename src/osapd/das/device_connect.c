@@ -53,10 +53,13 @@ static bool will_serial(const struct osap_mqtt_str *topic, const char **sn, size
     return true;
 }
 
-/* Check the registration against the store; fills @p dev's key and @p reg. */
+/* Check the registration against the store; fills @p dev's key, @p reg, and the
+ * device's @p model and @p dev_type as the store has them. */
 static uint8_t authenticate(struct device_worker *dw, struct das_conn *c,
                             const struct osap_mqtt_connect *pkt, const char *serial,
-                            struct osap_reg_info *reg, uint8_t key[OSAP_SESSION_KEY_LEN])
+                            struct osap_reg_info *reg, uint8_t key[OSAP_SESSION_KEY_LEN],
+                            char model[OSAP_DEVICE_MODEL_MAX + 1],
+                            char dev_type[OSAP_DEVICE_MODEL_MAX + 1])
 {
     struct osap_store *st = das_worker_store(dw->w);
     struct osap_device device;
@@ -116,6 +119,8 @@ static uint8_t authenticate(struct device_worker *dw, struct das_conn *c,
         goto out;
     }
     memcpy(key, session.session_key, OSAP_SESSION_KEY_LEN);
+    memcpy(model, device.model, sizeof(device.model));
+    memcpy(dev_type, device.dev_type, sizeof(device.dev_type));
     code = OSAP_CONNACK_ACCEPTED;
 out:
     osap_cleanse(&session, sizeof(session));
@@ -130,7 +135,8 @@ void device_on_connect(void *ud, struct das_conn *c, const struct osap_mqtt_conn
     struct osap_reg_info *reg = NULL;
     struct device_entry *entry;
     struct device *dev = NULL, *old;
-    char serial[OSAP_SUBSERIAL_MAX + 1];
+    char serial[OSAP_SUBSERIAL_MAX + 1], model[OSAP_DEVICE_MODEL_MAX + 1] = "";
+    char dev_type[OSAP_DEVICE_MODEL_MAX + 1] = "";
     uint8_t key[OSAP_SESSION_KEY_LEN];
     const char *wsn;
     size_t wlen;
@@ -160,7 +166,7 @@ void device_on_connect(void *ud, struct das_conn *c, const struct osap_mqtt_conn
         verdict->connack_code = OSAP_CONNACK_UNAVAILABLE;
         goto refused;
     }
-    verdict->connack_code = authenticate(dw, c, pkt, serial, reg, key);
+    verdict->connack_code = authenticate(dw, c, pkt, serial, reg, key, model, dev_type);
     if (verdict->connack_code != OSAP_CONNACK_ACCEPTED) goto refused;
 
     entry = device_registry_entry(dw, serial, pkt->username.len, true);
@@ -187,6 +193,8 @@ void device_on_connect(void *ud, struct das_conn *c, const struct osap_mqtt_conn
     osap_str_copy(dev->address, sizeof(dev->address), das_conn_peer(c));
     memcpy(dev->serial, serial, pkt->username.len + 1);
     dev->serial_len = pkt->username.len;
+    /* A light registration carries no DevType: the one of the last full one then. */
+    device_model_set(dev, model, reg->dev_type[0] ? reg->dev_type : dev_type);
     /* A full registration starts a new SDK session on the device (its Seq restarts
      * at 1); a light one continues the last. */
     if (dev->full) entry->session_since = now;

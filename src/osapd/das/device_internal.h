@@ -11,6 +11,7 @@
  *   device_requests.c   platform requests: Seq, pending, replies, time-outs
  *   device_republish.c  the $osap/ application namespace
  *   device_json.c       small JSON helpers (reply codes, event fields, dates)
+ *   device_models.c     the device's thing model, checks of events and reports
  *   das_api.c           das_api.h: the platform's entry points
  *
  * Threading: everything of a device (its struct device, registry entry, pending
@@ -24,7 +25,9 @@
 #include "das/das_hooks.h"
 #include "das/device_config.h"
 #include "ingest/ingest.h"
+#include "models.h"
 #include "osap/envelope.h"
+#include "osap/model.h"
 #include "osap/proto.h"
 #include "osap/topic.h"
 #include "store.h"
@@ -68,6 +71,8 @@ struct device {
     bool kicked;   /* closed by osapd_das_disconnect() */
     int64_t connected_at;
     char address[OSAP_NET_ADDRESS_MAX + 1];
+    char model[OSAP_MODEL_NAME_MAX + 1]; /* provisioned model ("" = none or not a model name) */
+    const char *mapped; /* [models] map of its DevType (the registry's string), or NULL */
     struct device_request *requests; /* pending platform requests (doubly linked) */
     uint32_t n_requests;
     size_t serial_len;
@@ -87,6 +92,7 @@ struct device_worker {
     struct device_request *timeouts_tail;
     uint8_t *scratch; /* decryption buffer, grown as needed */
     size_t scratch_cap;
+    struct osap_catalog *catalog; /* thing models, refreshed after a reload */
 };
 
 /** Counters (see struct osapd_das_stats). */
@@ -107,7 +113,8 @@ struct device_layer {
     struct osapd_context *ctx;
     const struct device_config *cfg;
     struct ingest *ing;
-    int64_t dedup_window; /* [ingest] dedup_window */
+    struct osap_models *models; /* the process's thing models (NULL: none) */
+    int64_t dedup_window;       /* [ingest] dedup_window */
     char node_id[OSAP_NODE_ID_MAX + 1];
     struct device_worker *workers[DEVICE_WORKERS_MAX];
     struct device_stats stats;
@@ -231,6 +238,26 @@ void device_republish_v2(struct device *dev, const struct osap_topic_v2 *t,
 /** $osap/<sn>/status (retained): "online", or "offline" with @p reason. */
 void device_republish_status(struct device_worker *dw, const char *serial, size_t len, bool online,
                              const char *reason);
+
+/* device_models.c */
+struct cJSON;
+/** Longest reason an invalid event or attribute report is marked with. */
+#define DEVICE_INVALID_MAX 255
+/** The worker's catalog of thing models (the registry's current one), or NULL. */
+struct osap_catalog *device_catalog(struct device_worker *dw);
+/** Release the worker's catalog (at worker shutdown). */
+void device_catalog_release(struct device_worker *dw);
+/** Remember @p dev's provisioned @p model and the [models] map of @p dev_type. */
+void device_model_set(struct device *dev, const char *model, const char *dev_type);
+/** @p dev's thing model now (provisioned, else mapped), or NULL. */
+const struct osap_catalog_model *device_model(struct device *dev);
+/** Check @p value (parsed from the device's body; @p parsed false when the body is
+ *  not JSON) against @p dev's model. Returns NULL when it matches or the device has
+ *  no model, else the reason, written to @p reason ("payload.level: 140 is above
+ *  the maximum 130"). */
+const char *device_model_check(struct device *dev, enum osap_model_check check,
+                               const char *resource, const char *domain, const char *identifier,
+                               const struct cJSON *value, bool parsed, char *reason, size_t cap);
 
 /* device_json.c */
 struct cJSON;

@@ -74,6 +74,7 @@ static void worker_stop(void *ud, struct das_worker *w)
 
 static void worker_free(struct device_worker *dw)
 {
+    device_catalog_release(dw);
     device_registry_release(dw);
     osap_free(dw->scratch);
     osap_free(dw);
@@ -122,6 +123,7 @@ osap_err das_device_layer_start(struct das *das, struct osapd_context *ctx)
         return OSAP_ECONFIG;
     }
     l->dedup_window = icfg->dedup_window;
+    l->models = osapd_models(ctx);
     node_id_of(cfg, l->node_id, sizeof(l->node_id));
     err = ingest_new(icfg, scfg, osapd_data_dir(ctx), &l->ing);
     if (err) {

@@ -17,7 +17,11 @@
  *   basic/shadow/set_reply            -> the pending platform request with that Seq
  *   ota/inform/report, ota/progress/report, ota/upgrade/operate_reply -> logged
  * v2 messages are republished on $osap/<sn>/v2/<domain>/<cmd> and logged; a profile
- * query (1100/0x3870) goes to the profile handler (das_api.h) when one is set.
+ * query (1100/0x3870) goes to the profile handler (das_api.h) when one is set, with
+ * the device's thing model.
+ * Events and attribute reports are checked against the device's thing model
+ * (device_models.c): one that does not match is still stored and acknowledged,
+ * marked with the reason.
  * Payloads that do not decrypt or whose envelope is malformed are dropped and
  * counted (logged at debug level, never with key material). */
 #include "das/device_internal.h"
@@ -113,6 +117,27 @@ static void on_event_stored(osap_err err, int duplicate, void *userdata)
     if (das_post(job->layer->das, job->worker, ack_run, job) != OSAP_OK) osap_free(job);
 }
 
+/* The device's value against its thing model: NULL when it matches (or there is
+ * no model), else the reason in @p reason. @p body is the JSON text of the value. */
+static const char *check_value(struct device *dev, enum osap_model_check check,
+                               const char *resource, const char *domain, const char *identifier,
+                               const uint8_t *body, size_t len, char *reason, size_t cap)
+{
+    cJSON *value;
+    const char *why;
+
+    if (!device_model(dev)) return NULL;
+    value = device_json_parse(body, len);
+    why = device_model_check(dev, check, resource, domain, identifier, value, value != NULL, reason,
+                             cap);
+    cJSON_Delete(value);
+    if (why)
+        OSAP_LOGD(DEVICE_LOG, "device %s: %s %s/%s in %s does not match its model: %s", dev->serial,
+                  check == OSAP_MODEL_CHECK_EVENT ? "event" : "attribute", domain, identifier,
+                  resource, why);
+    return why;
+}
+
 static int handle_event(struct device *dev, const struct osap_mqtt_publish *pkt,
                         const struct osap_topic_v3 *t, uint32_t seq, const uint8_t *body,
                         size_t len)
@@ -120,7 +145,7 @@ static int handle_event(struct device *dev, const struct osap_mqtt_publish *pkt,
     struct device_layer *l = dev->dw->layer;
     char child[OSAP_TOPIC_CHILD_MAX + 1], resource[OSAP_STORE_RESOURCE_MAX + 1];
     char domain[OSAP_TOPIC_EXT_PART_MAX + 1], identifier[OSAP_TOPIC_EXT_PART_MAX + 1];
-    char uuid[65];
+    char uuid[65], reason[DEVICE_INVALID_MAX + 1];
     struct ingest_record r;
     struct ack_job *job = NULL;
     char *payload;
@@ -139,6 +164,8 @@ static int handle_event(struct device *dev, const struct osap_mqtt_publish *pkt,
     span_copy(t->domain, domain, sizeof(domain));
     span_copy(t->identifier, identifier, sizeof(identifier));
     device_json_event(body, len, uuid, &r.device_time_ms, &r.level);
+    r.invalid = check_value(dev, OSAP_MODEL_CHECK_EVENT, resource, domain, identifier, body, len,
+                            reason, sizeof(reason));
     r.kind = INGEST_EVENT;
     r.serial = dev->serial;
     r.child = child;
@@ -185,6 +212,7 @@ static void store_attribute(struct device *dev, const struct osap_topic_v3 *t, c
                             const char *identifier, const char *value_json, int64_t version)
 {
     char child[OSAP_TOPIC_CHILD_MAX + 1], resource[OSAP_STORE_RESOURCE_MAX + 1];
+    char reason[DEVICE_INVALID_MAX + 1];
     struct ingest_record r;
     osap_err err;
 
@@ -192,6 +220,9 @@ static void store_attribute(struct device *dev, const struct osap_topic_v3 *t, c
     span_copy(t->child, child, sizeof(child));
     snprintf(resource, sizeof(resource), "%.*s-%.*s", (int)t->rid.len, t->rid.ptr,
              (int)t->rtype.len, t->rtype.ptr);
+    r.invalid =
+        check_value(dev, OSAP_MODEL_CHECK_REPORT, resource, domain, identifier,
+                    (const uint8_t *)value_json, strlen(value_json), reason, sizeof(reason));
     r.kind = INGEST_ATTRIBUTE;
     r.serial = dev->serial;
     r.child = child;
@@ -399,9 +430,11 @@ static void dispatch_v2(struct device *dev, const struct osap_topic_v2 *t,
               t->cmd, common->seq, len);
     if (t->domain == OSAP_DOMAIN_BASE && t->cmd == OSAP_CMD_BASE_PROFILE_QUERY) {
         osapd_das_profile_cb cb = atomic_load(&l->profile_cb);
+        void *ud = atomic_load(&l->profile_ud);
+        const struct osap_catalog_model *m = device_model(dev);
         char *text = osap_strndup((const char *)body, len);
         if (cb && text)
-            cb(das_to_api(l->das), dev->serial, text, common->seq, atomic_load(&l->profile_ud));
+            cb(das_to_api(l->das), dev->serial, m ? m->name : "", text, common->seq, ud);
         else
             OSAP_LOGI(DEVICE_LOG, "device %s asks for its thing-model profile: not served",
                       dev->serial);
