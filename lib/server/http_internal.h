@@ -234,6 +234,12 @@ struct osap_http_server {
     char tlsbuf[16384]; /* shared plaintext buffer for TLS reads */
 };
 
+/** Serve the connected stream socket @p fd as if it had been accepted (no connection
+ *  limit): for tests and fuzz targets, which feed a server through one end of a
+ *  socketpair. On success the connection owns @p fd; otherwise (OSAP_ENOMEM, OSAP_EIO,
+ *  OSAP_ESTATE once the server is closing) the caller still does. Loop thread. */
+osap_err osap__http_server_adopt(struct osap_http_server *srv, uv_os_sock_t fd);
+
 /** Switch the connection to @p st and arm its timer for it (http_server.c). */
 void osap__http_conn_enter(struct osap__http_conn *conn, enum osap__http_cstate st);
 

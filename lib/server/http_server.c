@@ -761,19 +761,12 @@ static void peer_name(struct osap__http_conn *conn)
     }
 }
 
-static void on_connection(uv_stream_t *listener, int status)
+/* A connection with its two handles (the socket not yet attached), linked into the
+ * server and counted. */
+static struct osap__http_conn *conn_new(struct osap_http_server *srv)
 {
-    struct osap_http_server *srv = listener->data;
-    if (status < 0) return;
-    if (srv->closing || srv->stats.connections >= srv->cfg.max_connections) {
-        reject_connection(srv, listener);
-        return;
-    }
     struct osap__http_conn *conn = osap_calloc(1, sizeof(*conn));
-    if (!conn) {
-        accept_and_drop(srv, listener);
-        return;
-    }
+    if (!conn) return NULL;
     conn->srv = srv;
     uv_tcp_init(srv->loop, &conn->tcp);
     uv_timer_init(srv->loop, &conn->timer);
@@ -787,10 +780,13 @@ static void on_connection(uv_stream_t *listener, int status)
     srv->stats.accepted++;
     conn->last_progress = uv_now(srv->loop);
     osap__http_parser_init(conn);
-    if (uv_accept(listener, (uv_stream_t *)&conn->tcp) != 0) {
-        osap__http_conn_close(conn);
-        return;
-    }
+    return conn;
+}
+
+/* The socket is attached: TLS state if the server speaks TLS, then reading. */
+static void conn_start(struct osap__http_conn *conn)
+{
+    struct osap_http_server *srv = conn->srv;
     if (srv->tls_ctx && osap__http_tls_new(srv->tls_ctx, &conn->tls) != OSAP_OK) {
         osap__http_conn_close(conn);
         return;
@@ -799,6 +795,40 @@ static void on_connection(uv_stream_t *listener, int status)
     peer_name(conn);
     osap__http_conn_enter(conn, HTTP_C_IDLE);
     start_reading(conn);
+}
+
+static void on_connection(uv_stream_t *listener, int status)
+{
+    struct osap_http_server *srv = listener->data;
+    if (status < 0) return;
+    if (srv->closing || srv->stats.connections >= srv->cfg.max_connections) {
+        reject_connection(srv, listener);
+        return;
+    }
+    struct osap__http_conn *conn = conn_new(srv);
+    if (!conn) {
+        accept_and_drop(srv, listener);
+        return;
+    }
+    if (uv_accept(listener, (uv_stream_t *)&conn->tcp) != 0) {
+        osap__http_conn_close(conn);
+        return;
+    }
+    conn_start(conn);
+}
+
+osap_err osap__http_server_adopt(struct osap_http_server *srv, uv_os_sock_t fd)
+{
+    if (srv->closing) return OSAP_ESTATE;
+    struct osap__http_conn *conn = conn_new(srv);
+    if (!conn) return OSAP_ENOMEM;
+    if (uv_tcp_open(&conn->tcp, fd) != 0) {
+        /* the handle does not own the socket: the caller keeps it */
+        osap__http_conn_close(conn);
+        return OSAP_EIO;
+    }
+    conn_start(conn);
+    return OSAP_OK;
 }
 
 /* ---- server ---- */
