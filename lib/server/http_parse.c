@@ -236,7 +236,7 @@ static int on_chunk_header(llhttp_t *p)
 {
     struct osap__http_conn *conn = conn_of(p);
     struct osap__http_req *req = conn->req;
-    if (req->skip_body) return 0;
+    if (req->skip_body || p->content_length == 0) return 0; /* the last chunk adds nothing */
     if (p->content_length > req->body.max - req->body.len) return reject(conn, 413);
     /* room for the chunk, counted in the server's body budget before it is taken */
     size_t cap = osap__http_buf_cap_for(&req->body, (size_t)p->content_length);
