@@ -47,6 +47,12 @@ class TestModelPlatform(apitest.ApiTestCase):
         self.assertEqual((row["model"], row["dev_type"]), ("CAM-X12", "CAM-X12"))
         row = self.api.get("/api/v1/devices/" + PROVISIONED).json
         self.assertEqual((row["model"], row["dev_type"]), ("ip_camera", "CS-C6N"))
+        # The model each one is checked against, as the console finds it.
+        rows = {d["serial"]: d["thing_model"]
+                for d in self.api.get("/api/v1/devices?q=MP").json["items"]}
+        self.assertEqual(rows, {PROVISIONED: "ip_camera", MAPPED: "ip_camera", NO_MODEL: None})
+        self.assertEqual(self.api.get("/api/v1/devices/" + MAPPED).json["thing_model"],
+                         "ip_camera")
 
     def checked(self):
         return ((PROVISIONED, self.devs[PROVISIONED]), (MAPPED, self.devs[MAPPED]))

@@ -37,6 +37,25 @@ cJSON *api_device_json(const struct osap_device *d)
     return o;
 }
 
+/* The device's JSON with "thing_model": the model its values are checked against
+ * (its provisioned one, else the [models] map of its DevType), or null. */
+static cJSON *device_json(struct api *api, const struct osap_device *d)
+{
+    cJSON *o = api_device_json(d);
+    struct osap_catalog *cat;
+    const struct osap_catalog_model *m;
+
+    if (!o) return NULL;
+    cat = api_catalog(api);
+    m = cat ? osap_catalog_for_device(cat, d->model, d->dev_type, NULL) : NULL;
+    if (m)
+        cJSON_AddStringToObject(o, "thing_model", m->name);
+    else
+        cJSON_AddNullToObject(o, "thing_model");
+    osap_catalog_release(cat);
+    return o;
+}
+
 /* The {serial} of the path, checked; 404 when it cannot be a serial. */
 static bool serial_arg(struct api_call *c)
 {
@@ -56,7 +75,7 @@ static void reply_device(struct api_call *c, struct osap_store *st, int status)
         api_reply_store_error(c, err, API_E_DEVICE_NOT_FOUND, "device");
         return;
     }
-    api_reply_json(c, status, api_device_json(&dev));
+    api_reply_json(c, status, device_json(c->api, &dev));
 }
 
 /* ---- POST /api/v1/devices ---- */
@@ -188,6 +207,7 @@ fail:
 /* ---- GET /api/v1/devices ---- */
 
 struct list_state {
+    struct api *api;
     struct osap_device_filter f;
     char after[OSAP_SUBSERIAL_MAX + 1];
     char *model, *search;
@@ -216,7 +236,7 @@ static osap_err list_row(const struct osap_device *d, void *userdata)
         ls->more = true;
         return OSAP_OK;
     }
-    o = api_device_json(d);
+    o = device_json(ls->api, d);
     if (!o) return OSAP_ENOMEM;
     cJSON_AddItemToArray(ls->items, o);
     osap_str_copy(ls->last, sizeof(ls->last), d->serial);
@@ -281,6 +301,7 @@ void api_devices_list(struct api_call *c)
     }
     c->data = ls;
     c->data_free = list_free;
+    ls->api = c->api;
     if (!api_query_bool(c, "online", &online) || !api_query_bool(c, "blocked", &blocked) ||
         !api_query_limit(c, &ls->limit) ||
         !api_cursor_decode(c, 'd', ls->after, sizeof(ls->after)) ||
@@ -397,7 +418,7 @@ static void disconnect_then(struct api_call *c)
 
     if (c->api->das) osapd_das_disconnect(c->api->das, c->args[0]);
     if (dev)
-        api_reply_json(c, 200, api_device_json(dev));
+        api_reply_json(c, 200, device_json(c->api, dev));
     else
         api_reply_body(c, 204, NULL, NULL, 0);
     api_call_finish(c);
@@ -434,7 +455,7 @@ static void block_work(struct api_call *c, struct osap_store *st, bool blocked)
     c->data = dev;
     c->data_free = osap_free;
     if (!blocked) {
-        api_reply_json(c, 200, api_device_json(dev));
+        api_reply_json(c, 200, device_json(c->api, dev));
         return;
     }
 }

@@ -104,7 +104,7 @@ export function deviceView(root, serial, ctx) {
         toast('Device ' + serial + ' saved.', 'success');
         renderHead();
         renderIdentity();
-        model = await loadModel(device.model);
+        model = await loadModel(device.thing_model || device.model);
         loadAttributes();
         renderOperations();
       } catch (err) {
@@ -733,7 +733,7 @@ export function deviceView(root, serial, ctx) {
     replace(headMsg);
     renderHead();
     renderIdentity();
-    model = await loadModel(device.model);
+    model = await loadModel(device.thing_model || device.model);
     if (disposed) return false;
     renderOperations();
     await Promise.all([loadAttributes(), loadRecentEvents(), loadPictures()]);
