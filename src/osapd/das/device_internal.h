@@ -6,6 +6,7 @@
  *   device_registry.c   per-worker serial -> device map, online/offline
  *   device_connect.c    CONNECT -> verdict (registration, CONNACK codes)
  *   device_subscribe.c  the standard subscriptions of light registrations
+ *   device_msg.c        what a device's message is and says (topic, envelope, body)
  *   device_publish.c    decrypt + dispatch of device publishes, subscribe rules
  *   device_shadow.c     basic/shadow/query -> query_reply from the desired table
  *   device_requests.c   platform requests: Seq, pending, replies, time-outs
@@ -159,6 +160,75 @@ void device_on_connect(void *ud, struct das_conn *c, const struct osap_mqtt_conn
  *  subscriptions, right after the broker attached it. */
 void device_subscriptions_restore(struct device *dev);
 
+/* device_msg.c: a device's message without I/O (device_publish.c acts on it) */
+/** True when @p p (@p len bytes) starts with "<pre><serial>/". */
+bool device_topic_under(const char *p, size_t len, const char *pre, const char *serial,
+                        size_t serial_len);
+/** How a device's publish is read, by its topic alone. */
+enum device_msg_route {
+    DEVICE_MSG_FOREIGN,   /* not one of the device's topics: dropped */
+    DEVICE_MSG_MALFORMED, /* below /iot/<sn>/ but not a v3 topic: dropped */
+    DEVICE_MSG_OWN,       /* /<sn>/...: accepted, not interpreted */
+    DEVICE_MSG_V3,        /* /iot/<sn>/...: envelope v3 */
+    DEVICE_MSG_V2,        /* /<domain>/<cmd>: envelope v2 */
+};
+/** What a decrypted message is. */
+enum device_msg_kind {
+    DEVICE_MSG_EVENT,         /* model/event/report/<d>/<k>: stored (not when not text) */
+    DEVICE_MSG_ATTRIBUTE,     /* model/attribute/report/<d>/<k>: its value stored */
+    DEVICE_MSG_SHADOW_REPORT, /* basic/shadow/report: the reported value stored */
+    DEVICE_MSG_SHADOW_QUERY,  /* basic/shadow/query: answered from the desired values */
+    DEVICE_MSG_REPLY,         /* set_reply, operate_reply: matched to a pending request */
+    DEVICE_MSG_OTA,           /* ota/...: logged */
+    DEVICE_MSG_OTHER,         /* any other v3 message: logged */
+    DEVICE_MSG_PROFILE_QUERY, /* v2 1100/0x3870: to the profile handler */
+    DEVICE_MSG_V2_OTHER,      /* any other v2 message */
+};
+/** A device's message: what device_msg_route() and device_msg_decode() read. Strings
+ *  are NUL-terminated; the pointers are NULL when absent (or out of memory). */
+struct device_msg {
+    enum device_msg_route route;
+    const char *topic; /* as given */
+    size_t topic_len;
+    struct osap_topic_v3 t3; /* DEVICE_MSG_V3 */
+    struct osap_topic_v2 t2; /* DEVICE_MSG_V2 */
+    /* decoded */
+    enum device_msg_kind kind;
+    struct osap_envelope_common common;
+    const uint8_t *body; /* the plaintext's body */
+    size_t body_len;
+    char child[OSAP_TOPIC_CHILD_MAX + 1];         /* v3 */
+    char resource[OSAP_STORE_RESOURCE_MAX + 1];   /* v3: "<rid>-<rtype>" */
+    char domain[OSAP_TOPIC_EXT_PART_MAX + 1];     /* v3 model topics, else "" */
+    char identifier[OSAP_TOPIC_EXT_PART_MAX + 1]; /* likewise */
+    char *payload_json; /* EVENT: the body as JSON text (device_json_text()); NULL: not text */
+    char uuid[65];      /* EVENT: basic.UUID, "" when none */
+    int64_t time_ms;    /* EVENT: basic.dateTime, 0 when none */
+    int level;          /* EVENT */
+    char *value_json;   /* ATTRIBUTE, SHADOW_REPORT: the value (cJSON_free); NULL: none */
+    char *report_domain, *report_identifier; /* SHADOW_REPORT: state.reported */
+    int64_t version;                         /* SHADOW_REPORT: state.version, -1 = none */
+    enum osapd_das_request_kind request;     /* REPLY: what it answers */
+    const char *method;                      /* REPLY: "attribute/set_reply", ... */
+    bool has_code;                           /* REPLY */
+    int code;
+    char *output_json;  /* REPLY: "data" (cJSON_free) */
+    char *body_json;    /* REPLY: the body as JSON text */
+    size_t window;      /* SHADOW_QUERY: bytes of reply body the device takes */
+    bool text;          /* OTA: the body is UTF-8 text */
+    char *profile_json; /* PROFILE_QUERY: the body as text */
+};
+/** Read the route of @p topic, published by the device @p serial, into @p m (reset
+ *  first; release it with device_msg_release() in any case). */
+enum device_msg_route device_msg_route(const char *serial, size_t serial_len, const char *topic,
+                                       size_t topic_len, struct device_msg *m);
+/** Read a decrypted payload of a DEVICE_MSG_V3 or DEVICE_MSG_V2 message: the common
+ *  JSON, then the body (pointers into @p view stay in @p m). The envelope's errors when
+ *  the common JSON is malformed; OSAP_EINVAL for another route. */
+osap_err device_msg_decode(struct device_msg *m, const struct osap_envelope_view *view);
+/** Free what decoding allocated. */
+void device_msg_release(struct device_msg *m);
+
 /* device_publish.c */
 int device_on_publish(void *ud, struct das_conn *c, const struct osap_mqtt_publish *pkt,
                       int *route);
@@ -170,9 +240,10 @@ osap_err device_send(struct device *dev, const char *topic, size_t topic_len, co
                      uint16_t *pid);
 
 /* device_shadow.c */
-/** Answer a basic/shadow/query of @p dev on topic @p t with Seq @p seq. */
+/** Answer a basic/shadow/query of @p dev on topic @p t with Seq @p seq, in at most
+ *  @p window bytes of reply body (struct device_msg). */
 void device_shadow_query(struct device *dev, const struct osap_topic_v3 *t, uint32_t seq,
-                         const uint8_t *body, size_t len);
+                         size_t window);
 
 /* device_requests.c */
 /** A platform request, checked and formatted by das_api.c, run by the device's home

@@ -34,20 +34,6 @@
 #include <stdio.h>
 #include <string.h>
 
-static bool span_is(struct osap_topic_span s, const char *lit)
-{
-    size_t n = strlen(lit);
-    return s.len == n && memcmp(s.ptr, lit, n) == 0;
-}
-
-/* True when @p p (len bytes) starts with "<pre><sn>/". */
-static bool under(const char *p, size_t len, const char *pre, const struct device *dev)
-{
-    size_t n = strlen(pre);
-    return len > n + dev->serial_len && memcmp(p, pre, n) == 0 &&
-           memcmp(p + n, dev->serial, dev->serial_len) == 0 && p[n + dev->serial_len] == '/';
-}
-
 /* A NUL-terminated copy of a span into @p out (cap bytes); false when it does not fit. */
 static bool span_copy(struct osap_topic_span s, char *out, size_t cap)
 {
@@ -139,50 +125,38 @@ static const char *check_value(struct device *dev, enum osap_model_check check,
 }
 
 static int handle_event(struct device *dev, const struct osap_mqtt_publish *pkt,
-                        const struct osap_topic_v3 *t, uint32_t seq, const uint8_t *body,
-                        size_t len)
+                        const struct device_msg *m)
 {
     struct device_layer *l = dev->dw->layer;
-    char child[OSAP_TOPIC_CHILD_MAX + 1], resource[OSAP_STORE_RESOURCE_MAX + 1];
-    char domain[OSAP_TOPIC_EXT_PART_MAX + 1], identifier[OSAP_TOPIC_EXT_PART_MAX + 1];
-    char uuid[65], reason[DEVICE_INVALID_MAX + 1];
+    char reason[DEVICE_INVALID_MAX + 1];
     struct ingest_record r;
     struct ack_job *job = NULL;
-    char *payload;
     osap_err err;
 
-    payload = device_json_text(body, len);
-    if (!payload) {
-        OSAP_LOGI(DEVICE_LOG, "device %s: event %.*s/%.*s dropped: body is not text", dev->serial,
-                  (int)t->domain.len, t->domain.ptr, (int)t->identifier.len, t->identifier.ptr);
+    if (!m->payload_json) {
+        OSAP_LOGI(DEVICE_LOG, "device %s: event %s/%s dropped: body is not text", dev->serial,
+                  m->domain, m->identifier);
         return DAS_PUB_DROP;
     }
     memset(&r, 0, sizeof(r));
-    span_copy(t->child, child, sizeof(child));
-    snprintf(resource, sizeof(resource), "%.*s-%.*s", (int)t->rid.len, t->rid.ptr,
-             (int)t->rtype.len, t->rtype.ptr);
-    span_copy(t->domain, domain, sizeof(domain));
-    span_copy(t->identifier, identifier, sizeof(identifier));
-    device_json_event(body, len, uuid, &r.device_time_ms, &r.level);
-    r.invalid = check_value(dev, OSAP_MODEL_CHECK_EVENT, resource, domain, identifier, body, len,
-                            reason, sizeof(reason));
+    r.device_time_ms = m->time_ms;
+    r.level = m->level;
+    r.invalid = check_value(dev, OSAP_MODEL_CHECK_EVENT, m->resource, m->domain, m->identifier,
+                            m->body, m->body_len, reason, sizeof(reason));
     r.kind = INGEST_EVENT;
     r.serial = dev->serial;
-    r.child = child;
-    r.resource = resource;
-    r.domain = domain;
-    r.identifier = identifier;
-    r.payload_json = payload;
-    r.uuid = uuid[0] ? uuid : NULL;
-    r.seq = seq;
+    r.child = m->child;
+    r.resource = m->resource;
+    r.domain = m->domain;
+    r.identifier = m->identifier;
+    r.payload_json = m->payload_json;
+    r.uuid = m->uuid[0] ? m->uuid : NULL;
+    r.seq = m->common.seq;
     r.version = -1;
     r.dedup_since_ms = dev->entry->session_since;
     if (pkt->qos == 1) {
         job = osap_malloc(sizeof(*job));
-        if (!job) {
-            osap_free(payload);
-            return DAS_PUB_CLOSE;
-        }
+        if (!job) return DAS_PUB_CLOSE;
         job->layer = l;
         job->worker = dev->dw->index;
         job->ref = das_conn_ref(dev->conn);
@@ -192,7 +166,6 @@ static int handle_event(struct device *dev, const struct osap_mqtt_publish *pkt,
         memcpy(job->serial, dev->serial, dev->serial_len + 1);
     }
     err = ingest_submit(l->ing, &r, job ? on_event_stored : NULL, job);
-    osap_free(payload);
     if (err) {
         osap_free(job);
         OSAP_LOGW(DEVICE_LOG, "device %s: event not queued for storage (%s)%s", dev->serial,
@@ -208,25 +181,21 @@ static int handle_event(struct device *dev, const struct osap_mqtt_publish *pkt,
 /* Attribute reports                                                        */
 /* ------------------------------------------------------------------------ */
 
-static void store_attribute(struct device *dev, const struct osap_topic_v3 *t, const char *domain,
+static void store_attribute(struct device *dev, const struct device_msg *m, const char *domain,
                             const char *identifier, const char *value_json, int64_t version)
 {
-    char child[OSAP_TOPIC_CHILD_MAX + 1], resource[OSAP_STORE_RESOURCE_MAX + 1];
     char reason[DEVICE_INVALID_MAX + 1];
     struct ingest_record r;
     osap_err err;
 
     memset(&r, 0, sizeof(r));
-    span_copy(t->child, child, sizeof(child));
-    snprintf(resource, sizeof(resource), "%.*s-%.*s", (int)t->rid.len, t->rid.ptr,
-             (int)t->rtype.len, t->rtype.ptr);
     r.invalid =
-        check_value(dev, OSAP_MODEL_CHECK_REPORT, resource, domain, identifier,
+        check_value(dev, OSAP_MODEL_CHECK_REPORT, m->resource, domain, identifier,
                     (const uint8_t *)value_json, strlen(value_json), reason, sizeof(reason));
     r.kind = INGEST_ATTRIBUTE;
     r.serial = dev->serial;
-    r.child = child;
-    r.resource = resource;
+    r.child = m->child;
+    r.resource = m->resource;
     r.domain = domain;
     r.identifier = identifier;
     r.payload_json = value_json;
@@ -238,118 +207,83 @@ static void store_attribute(struct device *dev, const struct osap_topic_v3 *t, c
 }
 
 /* model/attribute/report/<d>/<k> {"data":{"Value":v}} (or {"data":v}). */
-static void handle_model_attribute(struct device *dev, struct device_app_msg *m)
+static void handle_model_attribute(struct device *dev, const struct device_msg *dm,
+                                   struct device_app_msg *m)
 {
-    const struct osap_topic_v3 *t = m->t;
-    char domain[OSAP_TOPIC_EXT_PART_MAX + 1], identifier[OSAP_TOPIC_EXT_PART_MAX + 1];
-    cJSON *root = device_json_parse(m->body, m->body_len), *data, *value;
-    char *value_json = NULL;
-
-    data = cJSON_GetObjectItemCaseSensitive(root, "data");
-    value = cJSON_IsObject(data) ? cJSON_GetObjectItemCaseSensitive(data, "Value") : NULL;
-    if (!value) value = data;
-    if (value) value_json = cJSON_PrintUnformatted(value);
-    span_copy(t->domain, domain, sizeof(domain));
-    span_copy(t->identifier, identifier, sizeof(identifier));
-    if (value_json) {
-        store_attribute(dev, t, domain, identifier, value_json, -1);
+    if (dm->value_json) {
+        store_attribute(dev, dm, dm->domain, dm->identifier, dm->value_json, -1);
     } else {
-        OSAP_LOGI(DEVICE_LOG, "device %s: attribute report %s/%s without data", dev->serial, domain,
-                  identifier);
+        OSAP_LOGI(DEVICE_LOG, "device %s: attribute report %s/%s without data", dev->serial,
+                  dm->domain, dm->identifier);
     }
     m->kind = DEVICE_APP_ATTRIBUTE;
-    m->domain = t->domain;
-    m->identifier = t->identifier;
-    m->value_json = value_json;
+    m->domain = dm->t3.domain;
+    m->identifier = dm->t3.identifier;
+    m->value_json = dm->value_json;
     device_republish(dev, m);
-    cJSON_free(value_json);
-    cJSON_Delete(root);
 }
 
 /* basic/shadow/report {"method":"report","state":{"reported":{"domain":..,
  * "identifier":..,"value":..},"version":n}}. */
-static void handle_shadow_report(struct device *dev, struct device_app_msg *m)
+static void handle_shadow_report(struct device *dev, const struct device_msg *dm,
+                                 struct device_app_msg *m)
 {
-    cJSON *root = device_json_parse(m->body, m->body_len), *state, *rep, *d, *k, *v, *ver;
-    char *value_json = NULL;
-    int64_t version = -1;
-
-    state = cJSON_GetObjectItemCaseSensitive(root, "state");
-    rep = cJSON_GetObjectItemCaseSensitive(state, "reported");
-    d = cJSON_GetObjectItemCaseSensitive(rep, "domain");
-    k = cJSON_GetObjectItemCaseSensitive(rep, "identifier");
-    v = cJSON_GetObjectItemCaseSensitive(rep, "value");
-    ver = cJSON_GetObjectItemCaseSensitive(state, "version");
-    if (!cJSON_IsString(d) || !cJSON_IsString(k) || !v) {
+    if (!dm->value_json) {
         OSAP_LOGI(DEVICE_LOG, "device %s: malformed shadow report dropped", dev->serial);
-        goto out;
+        return;
     }
-    if (cJSON_IsNumber(ver) && ver->valuedouble >= 0 && ver->valuedouble < 9.0e15)
-        version = (int64_t)ver->valuedouble;
-    value_json = cJSON_PrintUnformatted(v);
-    if (!value_json) goto out;
-    store_attribute(dev, m->t, d->valuestring, k->valuestring, value_json, version);
+    store_attribute(dev, dm, dm->report_domain, dm->report_identifier, dm->value_json, dm->version);
     m->kind = DEVICE_APP_ATTRIBUTE;
-    m->domain = osap_topic_span_str(d->valuestring);
-    m->identifier = osap_topic_span_str(k->valuestring);
-    m->value_json = value_json;
+    m->domain = osap_topic_span_str(dm->report_domain);
+    m->identifier = osap_topic_span_str(dm->report_identifier);
+    m->value_json = dm->value_json;
     device_republish(dev, m);
-out:
-    cJSON_free(value_json);
-    cJSON_Delete(root);
 }
 
 /* ------------------------------------------------------------------------ */
 /* Replies to platform requests                                             */
 /* ------------------------------------------------------------------------ */
 
-static void handle_reply(struct device *dev, struct device_app_msg *m,
-                         enum osapd_das_request_kind kind, const char *method)
+static void handle_reply(struct device *dev, const struct device_msg *dm, struct device_app_msg *m)
 {
     struct device_layer *l = dev->dw->layer;
     char domain[32] = "", identifier[32] = "";
-    char *output = NULL;
     struct ingest_record r;
-    int code = 0;
-    bool has_code = device_json_reply(m->body, m->body_len, &code, &output);
     bool matched;
-    char *body_json;
 
-    matched = device_requests_reply(dev, kind, m->t, m->seq, has_code ? code : -1, output, domain,
-                                    identifier);
+    matched =
+        device_requests_reply(dev, dm->request, &dm->t3, dm->common.seq,
+                              dm->has_code ? dm->code : -1, dm->output_json, domain, identifier);
     if (!matched) {
         device_count(&l->stats.unmatched);
         OSAP_LOGD(DEVICE_LOG, "device %s: %s with Seq %u matches no pending request", dev->serial,
-                  method, m->seq);
-        if (m->t->domain.len) {
-            span_copy(m->t->domain, domain, sizeof(domain));
-            span_copy(m->t->identifier, identifier, sizeof(identifier));
+                  dm->method, dm->common.seq);
+        if (dm->t3.domain.len) {
+            span_copy(dm->t3.domain, domain, sizeof(domain));
+            span_copy(dm->t3.identifier, identifier, sizeof(identifier));
         }
     }
     /* For listeners (the request log, live streams). */
-    body_json = device_json_text(m->body, m->body_len);
-    if (body_json && domain[0]) {
+    if (dm->body_json && domain[0]) {
         memset(&r, 0, sizeof(r));
         r.kind = INGEST_REPLY;
         r.serial = dev->serial;
         r.domain = domain;
         r.identifier = identifier;
-        r.payload_json = body_json;
-        r.seq = m->seq;
+        r.payload_json = dm->body_json;
+        r.seq = dm->common.seq;
         r.version = -1;
         ingest_submit(l->ing, &r, NULL, NULL);
     }
-    osap_free(body_json);
     if (domain[0]) {
         m->kind = DEVICE_APP_REPLY;
         m->domain = osap_topic_span_str(domain);
         m->identifier = osap_topic_span_str(identifier);
-        m->method = method;
-        m->has_code = has_code;
-        m->code = code;
+        m->method = dm->method;
+        m->has_code = dm->has_code;
+        m->code = dm->code;
         device_republish(dev, m);
     }
-    cJSON_free(output);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -357,8 +291,9 @@ static void handle_reply(struct device *dev, struct device_app_msg *m,
 /* ------------------------------------------------------------------------ */
 
 static int dispatch_v3(struct device *dev, const struct osap_mqtt_publish *pkt,
-                       const struct osap_topic_v3 *t, uint32_t seq, const uint8_t *body, size_t len)
+                       const struct device_msg *dm)
 {
+    const struct osap_topic_v3 *t = &dm->t3;
     struct device_app_msg m;
     int verdict = DAS_PUB_ACK_NOW;
 
@@ -366,53 +301,42 @@ static int dispatch_v3(struct device *dev, const struct osap_mqtt_publish *pkt,
     m.t = t;
     m.topic = pkt->topic.ptr;
     m.topic_len = pkt->topic.len;
-    m.seq = seq;
-    m.body = body;
-    m.body_len = len;
+    m.seq = dm->common.seq;
+    m.body = dm->body;
+    m.body_len = dm->body_len;
 
-    if (span_is(t->module, OSAP_MODULE_MODEL)) {
-        if (span_is(t->method, "event") && span_is(t->msg_type, "report")) {
-            verdict = handle_event(dev, pkt, t, seq, body, len);
-            if (verdict != DAS_PUB_CLOSE) {
-                m.kind = DEVICE_APP_EVENT;
-                m.domain = t->domain;
-                m.identifier = t->identifier;
-                device_republish(dev, &m);
-            }
-        } else if (span_is(t->method, "attribute") && span_is(t->msg_type, "report")) {
-            handle_model_attribute(dev, &m);
-        } else if (span_is(t->method, "attribute") && span_is(t->msg_type, "set_reply")) {
-            handle_reply(dev, &m, OSAPD_DAS_ATTRIBUTE_SET, "attribute/set_reply");
-        } else if (span_is(t->method, "service") && span_is(t->msg_type, "operate_reply")) {
-            handle_reply(dev, &m, OSAPD_DAS_OPERATE, "service/operate_reply");
-        } else {
-            OSAP_LOGD(DEVICE_LOG, "device %s: model message %.*s", dev->serial, (int)pkt->topic.len,
-                      pkt->topic.ptr);
+    switch (dm->kind) {
+    case DEVICE_MSG_EVENT:
+        verdict = handle_event(dev, pkt, dm);
+        if (verdict != DAS_PUB_CLOSE) {
+            m.kind = DEVICE_APP_EVENT;
+            m.domain = t->domain;
+            m.identifier = t->identifier;
+            device_republish(dev, &m);
         }
-    } else if (span_is(t->module, OSAP_MODULE_BASIC) && span_is(t->method, "shadow")) {
-        if (span_is(t->msg_type, "report"))
-            handle_shadow_report(dev, &m);
-        else if (span_is(t->msg_type, "query")) {
-            /* The query's PUBACK goes out before the reply, as the device expects
-             * (it acknowledges, then handles what follows). */
-            if (pkt->qos == 1) {
-                das_conn_puback(dev->conn, pkt->packet_id);
-                verdict = DAS_PUB_ACK_LATER;
-            }
-            device_shadow_query(dev, t, seq, body, len);
-        } else if (span_is(t->msg_type, "set_reply"))
-            handle_reply(dev, &m, OSAPD_DAS_SHADOW_SET, "shadow/set_reply");
-        else
-            OSAP_LOGD(DEVICE_LOG, "device %s: shadow message %.*s", dev->serial,
-                      (int)pkt->topic.len, pkt->topic.ptr);
-    } else if (span_is(t->module, OSAP_MODULE_OTA)) {
-        bool text = device_utf8_valid(body, len);
+        break;
+    case DEVICE_MSG_ATTRIBUTE: handle_model_attribute(dev, dm, &m); break;
+    case DEVICE_MSG_SHADOW_REPORT: handle_shadow_report(dev, dm, &m); break;
+    case DEVICE_MSG_SHADOW_QUERY:
+        /* The query's PUBACK goes out before the reply, as the device expects
+         * (it acknowledges, then handles what follows). */
+        if (pkt->qos == 1) {
+            das_conn_puback(dev->conn, pkt->packet_id);
+            verdict = DAS_PUB_ACK_LATER;
+        }
+        device_shadow_query(dev, t, dm->common.seq, dm->window);
+        break;
+    case DEVICE_MSG_REPLY: handle_reply(dev, dm, &m); break;
+    case DEVICE_MSG_OTA:
         OSAP_LOGI(DEVICE_LOG, "device %s: OTA %.*s/%.*s: %.*s", dev->serial, (int)t->method.len,
                   t->method.ptr, (int)t->msg_type.len, t->msg_type.ptr,
-                  text ? (int)(len > 512 ? 512 : len) : 8, text ? (const char *)body : "(binary)");
-    } else {
+                  dm->text ? (int)(dm->body_len > 512 ? 512 : dm->body_len) : 8,
+                  dm->text ? (const char *)dm->body : "(binary)");
+        break;
+    default:
         OSAP_LOGD(DEVICE_LOG, "device %s: message on %.*s", dev->serial, (int)pkt->topic.len,
                   pkt->topic.ptr);
+        break;
     }
     if (verdict != DAS_PUB_CLOSE) { /* not stored: the device sends it again */
         m.kind = DEVICE_APP_RAW;
@@ -421,26 +345,24 @@ static int dispatch_v3(struct device *dev, const struct osap_mqtt_publish *pkt,
     return verdict;
 }
 
-static void dispatch_v2(struct device *dev, const struct osap_topic_v2 *t,
-                        const struct osap_envelope_common *common, const uint8_t *body, size_t len)
+static void dispatch_v2(struct device *dev, const struct device_msg *dm)
 {
     struct device_layer *l = dev->dw->layer;
 
-    OSAP_LOGD(DEVICE_LOG, "device %s: v2 message %u/%u (Seq %u, %zu bytes)", dev->serial, t->domain,
-              t->cmd, common->seq, len);
-    if (t->domain == OSAP_DOMAIN_BASE && t->cmd == OSAP_CMD_BASE_PROFILE_QUERY) {
+    OSAP_LOGD(DEVICE_LOG, "device %s: v2 message %u/%u (Seq %u, %zu bytes)", dev->serial,
+              dm->t2.domain, dm->t2.cmd, dm->common.seq, dm->body_len);
+    if (dm->kind == DEVICE_MSG_PROFILE_QUERY) {
         osapd_das_profile_cb cb = atomic_load(&l->profile_cb);
         void *ud = atomic_load(&l->profile_ud);
         const struct osap_catalog_model *m = device_model(dev);
-        char *text = osap_strndup((const char *)body, len);
-        if (cb && text)
-            cb(das_to_api(l->das), dev->serial, m ? m->name : "", text, common->seq, ud);
+        if (cb && dm->profile_json)
+            cb(das_to_api(l->das), dev->serial, m ? m->name : "", dm->profile_json, dm->common.seq,
+               ud);
         else
             OSAP_LOGI(DEVICE_LOG, "device %s asks for its thing-model profile: not served",
                       dev->serial);
-        osap_free(text);
     }
-    device_republish_v2(dev, t, common, body, len);
+    device_republish_v2(dev, &dm->t2, &dm->common, dm->body, dm->body_len);
 }
 
 int device_on_publish(void *ud, struct das_conn *c, const struct osap_mqtt_publish *pkt, int *route)
@@ -449,53 +371,53 @@ int device_on_publish(void *ud, struct das_conn *c, const struct osap_mqtt_publi
     struct device *dev = das_conn_device(c);
     const char *topic = pkt->topic.ptr;
     size_t topic_len = pkt->topic.len;
-    struct osap_envelope_common common;
     struct osap_envelope_view view;
-    struct osap_topic_v3 t3;
-    struct osap_topic_v2 t2;
-    int version;
+    struct device_msg m;
     uint8_t *plain;
     osap_err err;
+    int verdict;
 
     *route = 0;
     if (!dev) return DAS_PUB_DROP;
-    if (under(topic, topic_len, OSAP_TOPIC_V3_PREFIX, dev)) {
-        if (osap_topic_v3_parse(topic, topic_len, &t3) != OSAP_OK) {
-            OSAP_LOGI(DEVICE_LOG, "device %s: malformed topic %.*s: dropped", dev->serial,
-                      (int)topic_len, topic);
-            device_count(&l->stats.refused);
-            return DAS_PUB_DROP;
-        }
-        version = OSAP_ENVELOPE_V3;
-    } else if (osap_topic_v2_parse(topic, topic_len, &t2) == OSAP_OK && t2.serial.len == 0) {
-        version = OSAP_ENVELOPE_V2;
-    } else if (under(topic, topic_len, "/", dev)) {
+    switch (device_msg_route(dev->serial, dev->serial_len, topic, topic_len, &m)) {
+    case DEVICE_MSG_MALFORMED:
+        OSAP_LOGI(DEVICE_LOG, "device %s: malformed topic %.*s: dropped", dev->serial,
+                  (int)topic_len, topic);
+        device_count(&l->stats.refused);
+        return DAS_PUB_DROP;
+    case DEVICE_MSG_OWN:
         OSAP_LOGD(DEVICE_LOG, "device %s: publish on %.*s (not interpreted)", dev->serial,
                   (int)topic_len, topic);
         return DAS_PUB_ACK_NOW;
-    } else {
+    case DEVICE_MSG_FOREIGN:
         OSAP_LOGI(DEVICE_LOG, "device %s: publish on %.*s refused: not one of its topics",
                   dev->serial, (int)(topic_len > 200 ? 200 : topic_len), topic);
         device_count(&l->stats.refused);
         return DAS_PUB_DROP;
+    case DEVICE_MSG_V3:
+    case DEVICE_MSG_V2: break;
     }
 
     plain = device_scratch(dev->dw, pkt->payload.len ? pkt->payload.len : 1);
     if (!plain) return DAS_PUB_CLOSE;
     err = osap_envelope_open(dev->key, pkt->payload.ptr, pkt->payload.len, plain, pkt->payload.len,
                              &view);
-    if (err == OSAP_OK)
-        err = osap_envelope_common_parse(version, view.common, view.common_len, &common);
+    if (err == OSAP_OK) err = device_msg_decode(&m, &view);
     if (err) {
         device_count(&l->stats.undecryptable);
         OSAP_LOGD(DEVICE_LOG, "device %s: payload on %.*s dropped: %s (%zu bytes)", dev->serial,
                   (int)topic_len, topic, osap_strerror(err), pkt->payload.len);
+        device_msg_release(&m);
         return err == OSAP_ENOMEM ? DAS_PUB_CLOSE : DAS_PUB_DROP;
     }
-    if (version == OSAP_ENVELOPE_V3)
-        return dispatch_v3(dev, pkt, &t3, common.seq, view.body, view.body_len);
-    dispatch_v2(dev, &t2, &common, view.body, view.body_len);
-    return DAS_PUB_ACK_NOW;
+    if (m.route == DEVICE_MSG_V3) {
+        verdict = dispatch_v3(dev, pkt, &m);
+    } else {
+        dispatch_v2(dev, &m);
+        verdict = DAS_PUB_ACK_NOW;
+    }
+    device_msg_release(&m);
+    return verdict;
 }
 
 int device_on_subscribe(void *ud, struct das_conn *c, const uint8_t *filter, size_t len)
@@ -504,7 +426,9 @@ int device_on_subscribe(void *ud, struct das_conn *c, const uint8_t *filter, siz
     struct device *dev = das_conn_device(c);
     const char *f = (const char *)filter;
 
-    if (dev && (under(f, len, OSAP_TOPIC_V3_PREFIX, dev) || under(f, len, "/", dev))) return 1;
+    if (dev && (device_topic_under(f, len, OSAP_TOPIC_V3_PREFIX, dev->serial, dev->serial_len) ||
+                device_topic_under(f, len, "/", dev->serial, dev->serial_len)))
+        return 1;
     OSAP_LOGI(DEVICE_LOG, "device %s: subscription to %.*s refused", dev ? dev->serial : "?",
               (int)(len > 200 ? 200 : len), f);
     device_count(&l->stats.refused);

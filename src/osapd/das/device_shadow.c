@@ -3,8 +3,8 @@
  *
  *   {"code":0,"state":{"desired":[{"domain":"<d>","identifier":"<k>","value":<v>},...]}}
  *
- * An empty array when nothing is desired. The query's "windowsize" bounds the reply
- * body: values that do not fit are left out (and logged). */
+ * An empty array when nothing is desired. The query's "windowsize" (device_msg.c)
+ * bounds the reply body: values that do not fit are left out (and logged). */
 #include "das/device_internal.h"
 
 #include "log.h"
@@ -13,9 +13,6 @@
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <string.h>
-
-/* Without a windowsize: what fits in the device's message buffer. */
-#define REPLY_BODY_MAX (OSAP_MESSAGE_MAX - OSAP_TOPIC_V3_MAX - 64)
 
 struct collect {
     cJSON *array;
@@ -52,19 +49,8 @@ static osap_err add_desired(const struct osap_desired *d, void *userdata)
     return OSAP_OK;
 }
 
-static size_t window_of(const uint8_t *body, size_t len)
-{
-    cJSON *root = device_json_parse(body, len);
-    cJSON *ws = cJSON_GetObjectItemCaseSensitive(root, "windowsize");
-    size_t window = REPLY_BODY_MAX;
-    if (cJSON_IsNumber(ws) && ws->valuedouble >= 64 && ws->valuedouble < (double)REPLY_BODY_MAX)
-        window = (size_t)ws->valuedouble;
-    cJSON_Delete(root);
-    return window;
-}
-
 void device_shadow_query(struct device *dev, const struct osap_topic_v3 *t, uint32_t seq,
-                         const uint8_t *body, size_t len)
+                         size_t window)
 {
     struct osap_store *st = das_worker_store(dev->dw->w);
     char child[OSAP_TOPIC_CHILD_MAX + 1], resource[OSAP_STORE_RESOURCE_MAX + 1];
@@ -92,7 +78,7 @@ void device_shadow_query(struct device *dev, const struct osap_topic_v3 *t, uint
     col.array = state ? cJSON_AddArrayToObject(state, "desired") : NULL;
     if (!col.array) goto nomem;
     /* The fixed part is {"code":0,"state":{"desired":[]}}: 33 bytes. */
-    col.budget = window_of(body, len) - 33;
+    col.budget = window - 33;
     memset(&filter, 0, sizeof(filter));
     filter.serial = dev->serial;
     filter.child = child;
