@@ -10,7 +10,8 @@
 #include <time.h>
 
 /* Parse the whole of @p body as one JSON value (trailing blanks and NUL bytes
- * allowed, anything else after the value refused). */
+ * allowed, anything else after the value refused). A NUL byte inside the value is
+ * not JSON (cJSON would end a string there and drop the rest). */
 cJSON *device_json_parse(const uint8_t *body, size_t len)
 {
     const char *end = NULL;
@@ -19,6 +20,10 @@ cJSON *device_json_parse(const uint8_t *body, size_t len)
     if (!body || len == 0) return NULL;
     root = cJSON_ParseWithLengthOpts((const char *)body, len, &end, 0);
     if (!root) return NULL;
+    if (memchr(body, '\0', (size_t)(end - (const char *)body))) {
+        cJSON_Delete(root);
+        return NULL;
+    }
     for (size_t i = (size_t)(end - (const char *)body); i < len; i++) {
         if (body[i] != ' ' && body[i] != '\t' && body[i] != '\r' && body[i] != '\n' &&
             body[i] != '\0') {

@@ -133,6 +133,15 @@ static void test_text_and_utf8(void **state)
     osap_free(s);
     assert_null(device_json_text((const uint8_t *)"\xff\xfe", 2));
     assert_null(device_json_text((const uint8_t *)"a\0b", 3));
+    /* A NUL inside a JSON string is not JSON: neither kept cut short ("{\"a\":\"x")
+     * nor parsed with the rest of the string lost. */
+    assert_null(device_json_text((const uint8_t *)"{\"a\":\"x\0y\"}\0\0", 12));
+    assert_null(device_json_parse((const uint8_t *)"{\"a\":\"x\0y\"}", 11));
+    {
+        cJSON *j = device_json_parse((const uint8_t *)"{\"a\":\"x\"}\0 \0", 12);
+        assert_non_null(j); /* trailing NUL bytes and blanks are fine */
+        cJSON_Delete(j);
+    }
 
     assert_true(device_utf8_valid((const uint8_t *)"", 0));
     assert_true(device_utf8_valid((const uint8_t *)"h\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 12));
