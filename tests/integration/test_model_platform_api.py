@@ -110,6 +110,11 @@ class TestModelPlatform(apitest.ApiTestCase):
                              {"value": 30})
             self.assertEqual(r.status, 200, r)
             self.assertEqual(d.wait_request()["json"], "30")
+        # A sub-device is not described by the model of the device in front of it:
+        # the value is sent (this device has no sub-devices and leaves it unanswered).
+        r = self.api.put("/api/v1/devices/%s/attributes/Stream/MainBitrate?child=SUB1&timeout=1"
+                         % PROVISIONED, {"value": "high"})
+        self.assertError(r, 504, "device_timeout")
         # Without a model the device decides.
         r = self.api.put("/api/v1/devices/%s/attributes/Stream/MainBitrate" % NO_MODEL,
                          {"value": "high"})

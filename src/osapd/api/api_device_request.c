@@ -147,6 +147,9 @@ bool api_devreq_check(struct api_call *c, struct osap_store *st, struct api_devr
         api_reply_error(c, 409, API_E_DEVICE_BLOCKED, NULL, "the device is blocked");
         return false;
     }
+    /* A sub-device (?child=) is not described by the model of the device in front
+     * of it, and the registry has no models of sub-devices: not checked. */
+    if (strcmp(r->child, OSAP_TOPIC_CHILD_SELF) != 0) return true;
     cat = api_catalog(c->api);
     m = cat ? osap_catalog_for_device(cat, dev.model, dev.dev_type, NULL) : NULL;
     if (!m) {
