@@ -42,6 +42,8 @@ struct fz_http {
     size_t responses;  /* final (non-1xx) responses complete */
     size_t received;   /* bytes read from the server */
     bool event_stream; /* the response being read is text/event-stream */
+    bool head_done;    /* the head of the response being read is complete */
+    bool peer_eof;     /* the server closed the connection */
     char field[32];
     size_t field_len;
     bool is_ctype;
@@ -71,6 +73,7 @@ static int fz_http_on_message_begin(llhttp_t *p)
     struct fz_http *h = p->data;
     h->in_response = true;
     h->event_stream = false;
+    h->head_done = false;
     h->body_len = 0;
     h->body_cut = false;
     return 0;
@@ -120,6 +123,7 @@ static int fz_http_on_headers_complete(llhttp_t *p)
     struct fz_http *h = p->data;
     int status = llhttp_get_status_code(p);
     h->status = status;
+    h->head_done = true;
     CHECK(status >= 100 && status <= 599);
     if (status < 200) return 0; /* 100 Continue: the request still waits for its answer */
     if (h->fifo_out < h->fifo_in && h->head_fifo[h->fifo_out++ % FZ_HTTP_FIFO])
@@ -174,6 +178,7 @@ static inline void fz_http_connect(struct fz_http *h)
     llhttp_init(&h->rp, HTTP_RESPONSE, &h->rs);
     h->rp.data = h;
     h->in_response = false;
+    h->peer_eof = false;
     h->fifo_in = h->fifo_out = 0;
 }
 
@@ -187,6 +192,7 @@ static inline bool fz_http_drain(struct fz_http *h)
         ssize_t n = read(h->peer, buf, sizeof(buf));
         if (n <= 0) {
             CHECK(n == 0 || errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNRESET);
+            if (n == 0 || errno == ECONNRESET) h->peer_eof = true;
             break;
         }
         got = true;

@@ -1,9 +1,9 @@
 /* libFuzzer target: the request side of osapd's HTTP server (lib/server/http_*.c)
- * with the limits the api service runs it with: llhttp over the bytes of one
- * connection, cut at data-derived points, request assembly (target, headers,
- * bodies plain and chunked, pipelining, Expect, HEAD, upgrades), the decisions at
- * the head, and the responses the application makes (at once, later, streamed,
- * Server-Sent Events, with extra header fields).
+ * with the limits the api service runs it with (api_http_config() on the [api]
+ * defaults): llhttp over the bytes of one connection, cut at data-derived points,
+ * request assembly (target, headers, bodies plain and chunked, pipelining, Expect,
+ * HEAD, upgrades), the decisions at the head, and the responses the application
+ * makes (at once, later, streamed, Server-Sent Events, with extra header fields).
  *
  * Input: a split seed, a flags byte, then the bytes the client sends. Flags:
  *   bit 0  the client half-closes before leaving (else it just goes away);
@@ -22,7 +22,9 @@
  * API says; the server only ever sends well-formed responses, in order, and lets
  * go of the connection. Seeds: the requests of tests/unit/server/
  * test_http_server.c and tests/interop/test_http_clients.py. */
+#include "api/api_internal.h"
 #include "fuzz_http_peer.h"
+#include "osapd.h"
 
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -40,21 +42,14 @@ static struct app {
     bool use_head;
 } app;
 
-/* The settings of the api service's server (src/osapd/api/api_service.c) with the
- * defaults of [api]. */
+/* The settings of the api service's server (api_http_config()) with the defaults of
+ * [api]. */
 static void production_config(struct osap_http_config *c)
 {
-    osap_http_config_init(c);
-    c->max_connections = 1024;
-    c->max_body_bytes = (8u << 20) + 64 * 1024; /* picture_max_size + multipart framing */
-    c->max_body_buffer_bytes = 64u << 20;
-    c->response_timeout_ms = 60000 + 30000;
-    c->header_timeout_ms = 10000;
-    c->body_timeout_ms = 60000;
-    c->idle_timeout_ms = 30000;
-    c->close_timeout_ms = 5000;
-    c->sse_heartbeat_ms = 15000;
-    c->max_stream_queue_bytes = 256 * 1024;
+    static struct osap_config *conf; /* kept: the settings point into it */
+
+    CHECK(osapd_config_new(&conf) == OSAP_OK);
+    CHECK(api_http_config(osap_config_section(conf, "api"), c) == OSAP_OK);
 }
 
 static const char *segment0(const struct osap_http_request *req)

@@ -131,6 +131,10 @@ void api_pool_free(struct api_pool *p);
 
 struct api_stream;
 
+/** The settings of the api's HTTP server from [api] (also what the fuzz targets run the
+ *  HTTP layer with). OSAP_ECONFIG when tls_cert and tls_key are not set together. */
+osap_err api_http_config(const struct api_config *cfg, struct osap_http_config *h);
+
 struct api {
     struct osapd_context *ctx;
     const struct api_config *cfg;

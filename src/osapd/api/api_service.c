@@ -81,7 +81,7 @@ static void abort_start(struct api *api)
     uv_loop_close(&api->loop);
 }
 
-static osap_err http_config(const struct api_config *cfg, struct osap_http_config *h)
+osap_err api_http_config(const struct api_config *cfg, struct osap_http_config *h)
 {
     osap_http_config_init(h);
     h->host = cfg->listen;
@@ -143,7 +143,7 @@ static osap_err api_start(struct osapd_context *ctx, void **state)
     atomic_init(&api->live_lost, false);
     atomic_init(&api->live_dropped, 0);
     atomic_init(&api->streams_open, 0);
-    err = http_config(api->cfg, &hcfg);
+    err = api_http_config(api->cfg, &hcfg);
     if (err) goto fail;
     err = osap_path_join(osapd_data_dir(ctx), "pictures", &api->pictures_dir);
     if (err) goto fail;
