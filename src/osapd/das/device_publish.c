@@ -104,15 +104,17 @@ static void on_event_stored(osap_err err, int duplicate, void *userdata)
 }
 
 /* The device's value against its thing model: NULL when it matches (or there is
- * no model), else the reason in @p reason. @p body is the JSON text of the value. */
-static const char *check_value(struct device *dev, enum osap_model_check check,
+ * no model), else the reason in @p reason. @p body is the JSON text of the value.
+ * A sub-device's values (@p child other than "global") are not checked: the model
+ * of the device in front of it does not describe it. */
+static const char *check_value(struct device *dev, enum osap_model_check check, const char *child,
                                const char *resource, const char *domain, const char *identifier,
                                const uint8_t *body, size_t len, char *reason, size_t cap)
 {
     cJSON *value;
     const char *why;
 
-    if (!device_model(dev)) return NULL;
+    if (strcmp(child, OSAP_TOPIC_CHILD_SELF) != 0 || !device_model(dev)) return NULL;
     value = device_json_parse(body, len);
     why = device_model_check(dev, check, resource, domain, identifier, value, value != NULL, reason,
                              cap);
@@ -141,8 +143,8 @@ static int handle_event(struct device *dev, const struct osap_mqtt_publish *pkt,
     memset(&r, 0, sizeof(r));
     r.device_time_ms = m->time_ms;
     r.level = m->level;
-    r.invalid = check_value(dev, OSAP_MODEL_CHECK_EVENT, m->resource, m->domain, m->identifier,
-                            m->body, m->body_len, reason, sizeof(reason));
+    r.invalid = check_value(dev, OSAP_MODEL_CHECK_EVENT, m->child, m->resource, m->domain,
+                            m->identifier, m->body, m->body_len, reason, sizeof(reason));
     r.kind = INGEST_EVENT;
     r.serial = dev->serial;
     r.child = m->child;
@@ -190,7 +192,7 @@ static void store_attribute(struct device *dev, const struct device_msg *m, cons
 
     memset(&r, 0, sizeof(r));
     r.invalid =
-        check_value(dev, OSAP_MODEL_CHECK_REPORT, m->resource, domain, identifier,
+        check_value(dev, OSAP_MODEL_CHECK_REPORT, m->child, m->resource, domain, identifier,
                     (const uint8_t *)value_json, strlen(value_json), reason, sizeof(reason));
     r.kind = INGEST_ATTRIBUTE;
     r.serial = dev->serial;
