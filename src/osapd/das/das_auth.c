@@ -1,10 +1,12 @@
 /* Authentication of ordinary MQTT clients against the store's MQTT users.
  *
  * The user row and its ACL are read on the worker thread (its own store handle);
- * the password hash (PBKDF2, slow on purpose) is checked on the libuv thread pool,
- * so one CONNECT never stalls the other connections of the worker. The password is
- * copied only for that check and wiped afterwards; it is never logged and no
- * verified credential is cached beyond the connection it authenticated. */
+ * the password hash (PBKDF2, slow on purpose) is checked on the DAS's auth threads
+ * (das_auth_pool.c), so one CONNECT never stalls the other connections of the
+ * worker, nor the libuv thread pool. When [das] auth_queue checks wait already, the
+ * CONNECT is refused with CONNACK 3. The password is copied only for that check and
+ * wiped afterwards; it is never logged and no verified credential is cached beyond
+ * the connection it authenticated. */
 #include "das/das_internal.h"
 
 #include "log.h"
@@ -16,7 +18,7 @@
 #include <string.h>
 
 struct auth_work {
-    uv_work_t req;
+    struct das_auth_job job;
     struct das_conn *c;
     char hash[OSAP_MQTT_HASH_MAX + 1];
     char *password;
@@ -24,21 +26,24 @@ struct auth_work {
     osap_err result;
 };
 
-static void verify(uv_work_t *req)
+static void verify(struct das_auth_job *j)
 {
-    struct auth_work *a = das_container_of(req, struct auth_work, req);
+    struct auth_work *a = das_container_of(j, struct auth_work, job);
     a->result = osap_password_verify(a->hash, a->password);
 }
 
-static void verified(uv_work_t *req, int status)
+/* Back on the connection's worker. */
+static void verified(struct das_worker *w, struct das_mail *m)
 {
-    struct auth_work *a = das_container_of(req, struct auth_work, req);
+    struct auth_work *a = das_container_of(m, struct auth_work, job.mail);
     struct das_conn *c = a->c;
     uint8_t code;
 
+    (void)w;
     OPENSSL_cleanse(a->password, a->password_len);
     osap_free(a->password);
-    if (status != 0)
+    OPENSSL_cleanse(a->hash, sizeof(a->hash));
+    if (a->job.cancelled)
         code = OSAP_CONNACK_UNAVAILABLE;
     else if (a->result == OSAP_OK)
         code = OSAP_CONNACK_ACCEPTED;
@@ -100,11 +105,18 @@ osap_err das_auth_start(struct das_conn *c, const struct osap_mqtt_connect *cp)
     memcpy(a->hash, user.password_hash, sizeof(a->hash));
     OPENSSL_cleanse(&user, sizeof(user));
     a->c = c;
-    if (uv_queue_work(&w->loop, &a->req, verify, verified) != 0) {
+    a->job.w = w;
+    a->job.work = verify;
+    a->job.mail.run = verified;
+    err = das_auth_pool_submit(w->das->auth, &a->job);
+    if (err) {
         OPENSSL_cleanse(a->password, a->password_len);
         osap_free(a->password);
+        OPENSSL_cleanse(a->hash, sizeof(a->hash));
         osap_free(a);
-        return refuse(c, OSAP_CONNACK_UNAVAILABLE, "cannot queue the password check");
+        return refuse(c, OSAP_CONNACK_UNAVAILABLE,
+                      err == OSAP_EBUSY ? "too many password checks waiting (auth_queue)"
+                                        : "the server is stopping");
     }
     c->refs++;
     c->state = DAS_CONN_AUTH;

@@ -46,7 +46,15 @@ static const struct osap_cfg_item das_items[] = {
     {"connect_timeout", OSAP_CFG_DURATION, "10s", 100, 3600000, F(connect_timeout),
      "A new connection that has not sent its CONNECT within this time is closed.", NULL, 0},
     {"max_connections", OSAP_CFG_INT, "0", 0, 100000000, F(max_connections),
-     "Most connections served at once (devices and clients); 0 = no limit.", NULL, 0},
+     "Most connections served at once (devices and clients); one beyond it is closed as "
+     "soon as it is accepted. 0 = derived from the open-file limit, leaving room for the "
+     "store, the log and the other services of the process.",
+     NULL, 0},
+    {"connect_max_total", OSAP_CFG_SIZE, "16MiB", 4096, 1099511627776, F(connect_max_total),
+     "Bytes all connections that have not completed their CONNECT may hold together (partial "
+     "CONNECT packets, bytes read while a password is checked); a connection that would "
+     "exceed it is closed.",
+     NULL, 0},
     {"max_inflight", OSAP_CFG_INT, "20", 1, 65535, F(max_inflight),
      "QoS 1 and 2 messages sent to one client and not yet acknowledged; further messages "
      "wait in its session queue.",
@@ -67,13 +75,47 @@ static const struct osap_cfg_item das_items[] = {
      "What happens to a client whose output exceeds max_output_bytes: drop (its QoS 0 "
      "messages are dropped; QoS 1/2 wait in its queue) or disconnect.",
      "drop|disconnect", 0},
-    {"session_expiry", OSAP_CFG_DURATION, "0", 0, 31536000000, F(session_expiry),
+    {"session_expiry", OSAP_CFG_DURATION, "1d", 0, 31536000000, F(session_expiry),
      "Persistent sessions (clean session 0) of clients that stay offline this long are "
-     "discarded; 0 = kept until the server stops.",
+     "discarded; 0 = kept until the server stops (or max_sessions is reached).",
+     NULL, 0},
+    {"max_sessions", OSAP_CFG_INT, "100000", 0, 100000000, F(max_sessions),
+     "Most persistent sessions kept for clients that are offline; beyond it the oldest "
+     "offline session of the worker is discarded. 0 = no limit.",
      NULL, 0},
     {"max_retained", OSAP_CFG_INT, "100000", 0, 100000000, F(max_retained),
      "Most retained topics kept; a retained message for a new topic beyond it is "
      "delivered but not retained. 0 = no limit.",
+     NULL, 0},
+    {"max_retained_bytes", OSAP_CFG_SIZE, "64MiB", 0, 1099511627776, F(max_retained_bytes),
+     "Most bytes (topics and payloads) of retained messages kept; a retained message that "
+     "would exceed it is delivered but not retained. 0 = no limit.",
+     NULL, 0},
+    {"max_subscriptions", OSAP_CFG_INT, "1000", 0, 100000000, F(max_subscriptions),
+     "Most subscriptions one session may hold; a SUBSCRIBE beyond it gets return code "
+     "0x80 for the filters that do not fit. 0 = no limit.",
+     NULL, 0},
+    {"max_hold_time", OSAP_CFG_DURATION, "10s", 0, 3600000, F(max_hold_time),
+     "Back-pressure: once the queue of a connected subscriber is half full, the QoS 1 and 2 "
+     "publishers that feed it get their acknowledgements only when it has drained to a "
+     "quarter; a subscriber that stays congested this long is treated as a slow consumer "
+     "(its queue limits then drop messages). 0 = no back-pressure.",
+     NULL, 0},
+    {"forward_high_water", OSAP_CFG_INT, "2048", 1, 100000000, F(forward_high_water),
+     "Back-pressure between workers: a worker stops reading from its publishing clients "
+     "while more than this many messages it forwarded wait in other workers' mailboxes.",
+     NULL, 0},
+    {"forward_low_water", OSAP_CFG_INT, "1024", 0, 100000000, F(forward_low_water),
+     "A worker stopped by forward_high_water reads again once at most this many of its "
+     "forwarded messages wait (at most forward_high_water).",
+     NULL, 0},
+    {"auth_threads", OSAP_CFG_INT, "1", 1, 64, F(auth_threads),
+     "Threads of the DAS's own that check MQTT user passwords (a slow hash, on purpose); "
+     "they keep password checks off the thread pool that heartbeats and the store use.",
+     NULL, 0},
+    {"auth_queue", OSAP_CFG_INT, "128", 1, 100000, F(auth_queue),
+     "Password checks that may wait for an auth thread; a CONNECT beyond it is refused "
+     "with CONNACK 3 (server unavailable).",
      NULL, 0},
     {NULL, 0, NULL, 0, 0, 0, NULL, NULL, 0},
 };

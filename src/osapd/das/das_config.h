@@ -26,7 +26,8 @@ struct das_config {
     uint64_t max_packet_size;    /* largest packet from an accepted client */
     uint64_t connect_max_packet; /* largest packet before CONNECT is accepted */
     int64_t connect_timeout;     /* CONNECT must arrive within this */
-    int64_t max_connections;     /* 0 = no limit */
+    int64_t max_connections;     /* 0 = derived from the open-file limit */
+    uint64_t connect_max_total;  /* bytes held by all connections before CONNACK */
     int64_t max_inflight;        /* QoS 1/2 messages sent and not acknowledged, per client */
     int64_t max_queued_messages; /* messages queued per session (offline or window full) */
     uint64_t max_queued_bytes;   /* payload bytes queued per session */
@@ -34,7 +35,15 @@ struct das_config {
     uint64_t max_output_bytes;   /* bytes waiting to be written, per connection */
     char *slow_consumer;         /* "drop" (QoS 0) or "disconnect" */
     int64_t session_expiry;      /* offline persistent sessions are dropped after (0 = never) */
+    int64_t max_sessions;        /* offline persistent sessions kept (0 = no limit) */
     int64_t max_retained;        /* retained topics kept (0 = no limit) */
+    uint64_t max_retained_bytes; /* bytes of retained messages kept (0 = no limit) */
+    int64_t max_subscriptions;   /* subscriptions per session (0 = no limit) */
+    int64_t max_hold_time;       /* how long a congested session may hold back publishers */
+    int64_t forward_high_water;  /* forwarded messages not yet matched: stop reading */
+    int64_t forward_low_water;   /* ... and read again at or below this */
+    int64_t auth_threads;        /* threads that check passwords */
+    int64_t auth_queue;          /* password checks waiting; beyond: CONNACK 3 */
 };
 
 /** The [das] table. */

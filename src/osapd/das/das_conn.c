@@ -9,10 +9,16 @@
 #include "log.h"
 #include "osap/alloc.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+/* Connections taken from the listening socket per readable event. */
+#define ACCEPT_BATCH 64
+/* Refused connections are logged at most this often (ms), with their count. */
+#define REFUSED_LOG_MS 10000
 
 /* ------------------------------------------------------------------------ */
 /* Life cycle                                                               */
@@ -43,9 +49,48 @@ static struct das_conn *conn_new(struct das_worker *w)
     return c;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Memory before CONNACK ([das] connect_max_total)                          */
+/* ------------------------------------------------------------------------ */
+
+static bool charge(struct das_conn *c, uint32_t *slot, size_t n)
+{
+    struct das *das = c->w->das;
+    uint64_t old = atomic_fetch_add_explicit(&das->preauth_bytes, n, memory_order_relaxed);
+
+    if (old + n > das->set.connect_max_total) {
+        atomic_fetch_sub_explicit(&das->preauth_bytes, n, memory_order_relaxed);
+        OSAP_LOGD(DAS_LOG, "%s: connect_max_total (%llu bytes) reached", das_conn_peer(c),
+                  (unsigned long long)das->set.connect_max_total);
+        return false;
+    }
+    *slot += (uint32_t)n;
+    return true;
+}
+
+static void uncharge(struct das_conn *c, uint32_t *slot)
+{
+    if (*slot == 0) return;
+    atomic_fetch_sub_explicit(&c->w->das->preauth_bytes, *slot, memory_order_relaxed);
+    *slot = 0;
+}
+
+bool das_conn_preauth_charge(struct das_conn *c, size_t n)
+{
+    return charge(c, &c->preauth, n);
+}
+
+void das_conn_preauth_done(struct das_conn *c)
+{
+    uncharge(c, &c->preauth);
+}
+
 void das_conn_release(struct das_conn *c)
 {
     if (--c->refs > 0) return;
+    uncharge(c, &c->pkt_charge);
+    uncharge(c, &c->preauth);
+    das_flow_conn_release(c);
     das_out_release(c->w, &c->out);
     osap_free(c->pkt);
     osap_free(c->client_id);
@@ -65,44 +110,84 @@ static void on_closed(uv_handle_t *h)
     das_conn_release(c);
 }
 
-/* Register a new connection and start reading. */
-static osap_err conn_start(struct das_worker *w, struct das_conn *c)
+/* Register a new connection and start reading; @p counted: nconns_total already
+ * includes it (accepted here). */
+static osap_err conn_start(struct das_worker *w, struct das_conn *c, bool counted)
 {
     osap_err err = das_worker_slot_add(w, c);
     if (err) return err;
     atomic_fetch_add_explicit(&w->nconns, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&w->das->nconns_total, 1, memory_order_relaxed);
+    if (!counted) atomic_fetch_add_explicit(&w->das->nconns_total, 1, memory_order_relaxed);
     c->last_rx = uv_now(&w->loop);
     das_conn_schedule(c);
     if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0) c->reading = true;
     return OSAP_OK;
 }
 
-void das_conn_accept(struct das_worker *w)
+/* A connection over max_connections: closed at once, before anything is allocated
+ * for it; logged at most every REFUSED_LOG_MS with the count since. */
+static void refuse_connection(struct das_worker *w, int fd)
 {
-    struct das *das = w->das;
+    uint64_t now = uv_now(&w->loop);
+
+    close(fd);
+    w->refused++;
+    if (w->refused_logged_at == 0 || now - w->refused_logged_at >= REFUSED_LOG_MS) {
+        OSAP_LOGW(DAS_LOG, "worker %u: %llu connection(s) refused: max_connections (%llu) reached",
+                  w->index, (unsigned long long)w->refused,
+                  (unsigned long long)w->das->set.max_connections);
+        w->refused = 0;
+        w->refused_logged_at = now ? now : 1;
+    }
+}
+
+/* Start serving the accepted socket @p fd (already counted in nconns_total). */
+static void serve_accepted(struct das_worker *w, int fd)
+{
     struct das_conn *c = conn_new(w);
 
     if (!c) {
-        /* take the connection off the backlog anyway, or accept would spin */
-        int fd = accept(w->listen_fd, NULL, NULL);
-        if (fd >= 0) close(fd);
+        close(fd);
+        atomic_fetch_sub_explicit(&w->das->nconns_total, 1, memory_order_relaxed);
         return;
     }
-    if (uv_accept((uv_stream_t *)&w->listener, (uv_stream_t *)&c->tcp) != 0) {
+    if (uv_tcp_open(&c->tcp, fd) != 0) {
+        close(fd);
         uv_close((uv_handle_t *)&c->tcp, free_unstarted);
+        atomic_fetch_sub_explicit(&w->das->nconns_total, 1, memory_order_relaxed);
         return;
     }
     uv_tcp_nodelay(&c->tcp, 1);
-    if (das->set.max_connections &&
-        atomic_load_explicit(&das->nconns_total, memory_order_relaxed) >=
-            das->set.max_connections) {
-        OSAP_LOGW(DAS_LOG, "connection refused: max_connections (%llu) reached",
-                  (unsigned long long)das->set.max_connections);
-        uv_close((uv_handle_t *)&c->tcp, free_unstarted);
-        return;
+    if (conn_start(w, c, true) != OSAP_OK) {
+        uv_close((uv_handle_t *)&c->tcp, free_unstarted); /* closes the fd */
+        atomic_fetch_sub_explicit(&w->das->nconns_total, 1, memory_order_relaxed);
     }
-    if (conn_start(w, c) != OSAP_OK) uv_close((uv_handle_t *)&c->tcp, free_unstarted);
+}
+
+void das_conn_accept(struct das_worker *w)
+{
+    struct das *das = w->das;
+
+    for (int i = 0; i < ACCEPT_BATCH && w->listening; i++) {
+        int fd = accept4(w->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED) continue;
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                /* out of descriptors: the backlog waits for the next tick */
+                OSAP_LOGW(DAS_LOG, "worker %u: accept: %s", w->index, strerror(errno));
+                uv_poll_stop(&w->listener);
+                w->accept_paused = true;
+            }
+            return; /* EAGAIN: nothing more */
+        }
+        if (atomic_fetch_add_explicit(&das->nconns_total, 1, memory_order_relaxed) >=
+            das->set.max_connections) {
+            atomic_fetch_sub_explicit(&das->nconns_total, 1, memory_order_relaxed);
+            refuse_connection(w, fd);
+            continue;
+        }
+        serve_accepted(w, fd);
+    }
 }
 
 osap_err das_conn_open_fd(struct das_worker *w, int fd, const uint8_t *data, size_t len,
@@ -120,7 +205,7 @@ osap_err das_conn_open_fd(struct das_worker *w, int fd, const uint8_t *data, siz
         return OSAP_EIO;
     }
     c->no_device = no_device;
-    if (conn_start(w, c) != OSAP_OK) {
+    if (conn_start(w, c, false) != OSAP_OK) {
         uv_close((uv_handle_t *)&c->tcp, free_unstarted); /* closes the fd */
         return OSAP_ENOMEM;
     }
@@ -262,6 +347,10 @@ static bool type_allowed(const struct das_conn *c, uint8_t type)
 static void hold(struct das_conn *c, const uint8_t *data, size_t len)
 {
     if (len == 0) return;
+    if (!charge(c, &c->pkt_charge, len)) {
+        das_conn_close_now(c, "connect_max_total reached", true);
+        return;
+    }
     c->pkt = osap_malloc(len);
     if (!c->pkt) {
         das_conn_close_now(c, "out of memory", false);
@@ -299,11 +388,16 @@ static bool finish_pkt(struct das_conn *c, const uint8_t *rest, size_t rest_len)
 {
     struct osap_mqtt_header hdr;
     uint8_t *pkt = c->pkt;
+    uint32_t charged = c->pkt_charge;
     bool more;
     osap_err err = osap_mqtt_frame(pkt, c->pkt_len, 0, &hdr);
 
     c->pkt = NULL;
     c->pkt_len = c->pkt_cap = 0;
+    /* released now: the buffer goes away with this call, and dispatching the
+     * CONNECT may charge what outlives it (the will, the bytes held after it) */
+    c->pkt_charge = 0;
+    uncharge(c, &charged);
     if (err) { /* cannot happen: the header was framed before */
         osap_free(pkt);
         protocol_error(c, err);
@@ -319,6 +413,11 @@ static bool finish_pkt(struct das_conn *c, const uint8_t *rest, size_t rest_len)
 static bool start_pkt(struct das_conn *c, const struct osap_mqtt_header *hdr, const uint8_t *data,
                       size_t len)
 {
+    /* before CONNACK the buffer counts towards connect_max_total */
+    if (c->state != DAS_CONN_ACTIVE && !charge(c, &c->pkt_charge, hdr->total_len)) {
+        das_conn_close_now(c, "connect_max_total reached", false);
+        return false;
+    }
     c->pkt = osap_malloc(hdr->total_len);
     if (!c->pkt) {
         das_conn_close_now(c, "out of memory", false);
@@ -395,6 +494,12 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
         *buf = uv_buf_init((char *)c->pkt + c->pkt_len, c->pkt_cap - c->pkt_len);
         return;
     }
+    /* Before CONNACK, reads are no larger than connect_max_packet, so that what
+     * follows a CONNECT (held while its password is checked) is no larger either. */
+    if (c->state != DAS_CONN_ACTIVE && c->w->das->set.connect_max_packet < DAS_READ_BUF) {
+        *buf = uv_buf_init((char *)c->w->rbuf, (unsigned)c->w->das->set.connect_max_packet);
+        return;
+    }
     *buf = uv_buf_init((char *)c->w->rbuf, DAS_READ_BUF);
 }
 
@@ -422,13 +527,16 @@ void das_conn_resume(struct das_conn *c)
     if (c->held) {
         uint8_t *held = c->pkt;
         size_t len = c->pkt_len;
+        uint32_t charged = c->pkt_charge;
         c->pkt = NULL;
         c->pkt_len = c->pkt_cap = 0;
+        c->pkt_charge = 0;
         c->held = false;
+        uncharge(c, &charged); /* as in finish_pkt() */
         das_conn_feed(c, held, len);
         osap_free(held);
     }
-    if (processing(c) && !c->reading && !c->throttled && !c->backpressured) {
+    if (processing(c) && !c->reading && !c->throttled && !c->backpressured && !c->ack_stalled) {
         if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0) c->reading = true;
     }
 }

@@ -77,7 +77,11 @@ struct das_msg {
     uint8_t qos;    /* QoS it was published with */
     uint8_t retain; /* RETAIN it was published with */
     uint32_t hint;  /* das_hint_of() of the topic */
-    char topic[];   /* topic_len bytes, NUL, then the payload */
+    /* The client connection that published it (generation 0 = none: a will, a device,
+     * the device layer): a congested subscriber holds back its acknowledgements
+     * (das_flow.c). */
+    struct das_conn_ref origin;
+    char topic[]; /* topic_len bytes, NUL, then the payload */
 };
 
 static inline const uint8_t *das_msg_payload(const struct das_msg *m)
@@ -102,16 +106,25 @@ void das_msg_unref(struct das_msg *m);
 struct das_settings {
     size_t max_packet;
     size_t connect_max_packet;
+    uint64_t connect_max_total;
     uint64_t connect_timeout_ms;
-    uint64_t max_connections; /* 0 = none */
+    uint64_t max_connections; /* resolved: never 0 */
     uint32_t max_inflight;
     uint64_t max_queued_messages;
     uint64_t max_queued_bytes;
     bool queue_qos0;
     uint64_t max_output_bytes;
     bool slow_disconnect;
-    uint64_t session_expiry_ms; /* 0 = never */
-    uint64_t max_retained;      /* 0 = no limit */
+    uint64_t session_expiry_ms;  /* 0 = never */
+    uint64_t max_sessions;       /* offline persistent sessions; 0 = no limit */
+    uint64_t max_retained;       /* 0 = no limit */
+    uint64_t max_retained_bytes; /* 0 = no limit */
+    uint32_t max_subscriptions;  /* per session; 0 = no limit */
+    uint64_t max_hold_ms;        /* 0 = no back-pressure from congested subscribers */
+    int64_t forward_high;        /* inter-worker back-pressure thresholds */
+    int64_t forward_low;
+    uint32_t auth_threads;
+    uint32_t auth_queue;
     bool allow_anonymous;
 };
 
@@ -166,6 +179,8 @@ struct das_retain {
     uv_mutex_t lock;
     struct das_trie trie;
     uint64_t count;
+    uint64_t bytes;   /* topics and payloads of the retained messages */
+    bool full_logged; /* "not kept" was logged since the store was last below its limits */
 };
 
 osap_err das_retain_init(struct das_retain *r);
@@ -209,13 +224,11 @@ void das_forward(struct das_worker *w, uint32_t target, struct das_msg *m);
 void das_forward_flush(struct das_worker *w);
 
 /* Back-pressure between workers: a worker stops reading from the clients that
- * publish to it while more than DAS_FORWARD_HIGH of the messages it forwarded have
- * not been matched by their target workers yet, and reads again below
- * DAS_FORWARD_LOW. This ties the pace of intake to the pace of the busiest worker
+ * publish to it while more than [das] forward_high_water of the messages it forwarded
+ * have not been matched by their target workers yet, and reads again at or below
+ * forward_low_water. This ties the pace of intake to the pace of the busiest worker
  * (as in a single loop), so queues do not build up behind a lagging worker; it
  * never waits on clients, only on workers. */
-#define DAS_FORWARD_HIGH 2048
-#define DAS_FORWARD_LOW  1024
 /** Wake worker @p w's loop (thread-safe; no-op once it stopped). */
 void das_worker_wake(struct das_worker *w);
 /** Stop reading from @p c until the worker's forwarded messages drain. */
@@ -272,6 +285,13 @@ struct das_session {
     struct das_link offline_link; /* persistent sessions without a client */
     uint64_t q_bytes;
     uint64_t offline_since;
+    /* back-pressure (das_flow.c): publishers whose acknowledgements are held back
+     * while the queue is congested */
+    struct das_hold *holds;
+    struct das_link hold_link; /* in the worker's holding list while holds != NULL */
+    uint64_t hold_since;
+    uint32_t nholds;
+    uint32_t nsubs;                     /* subscriptions (max_subscriptions) */
     uint32_t if_cap, if_head, if_count; /* if_count: slots used from head, holes included */
     uint32_t if_live;                   /* slots holding a message */
     uint32_t q_count;
@@ -283,7 +303,8 @@ struct das_session {
     uint8_t match_qos;
     uint8_t kind; /* enum das_session_kind */
     bool clean;
-    char key[]; /* NUL-terminated */
+    bool flow_off; /* congested past max_hold_time: no holds until it drains */
+    char key[];    /* NUL-terminated */
 };
 
 struct das_session_table {
@@ -300,7 +321,10 @@ osap_err das_session_new(struct das_worker *w, int kind, const char *key, size_t
                          struct das_session **out);
 /** Remove and free @p s: subscriptions, queue, in-flight messages. */
 void das_session_destroy(struct das_worker *w, struct das_session *s);
-/** The client of @p s went away: clean sessions are destroyed, others kept. */
+/** A client takes up the offline session @p s again. */
+void das_session_online(struct das_worker *w, struct das_session *s);
+/** The client of @p s went away: clean sessions are destroyed, others kept (at most
+ *  max_sessions offline ones in the DAS: beyond it the worker's oldest goes). */
 void das_session_detach(struct das_worker *w, struct das_session *s);
 /** Discard offline sessions older than the session_expiry setting. */
 void das_session_expire(struct das_worker *w, uint64_t now);
@@ -325,8 +349,48 @@ osap_err das_session_send_direct(struct das_worker *w, struct das_session *s, st
 bool das_session_rel_seen(struct das_session *s, uint16_t pid, uint32_t limit, osap_err *err);
 void das_session_rel_done(struct das_session *s, uint16_t pid);
 
+/* ------------------------------------------------------------------------ */
+/* Back-pressure from congested subscribers (das_flow.c)                    */
+/* ------------------------------------------------------------------------ */
+
+/* A connected session whose queue holds half of max_queued_messages (or bytes) is
+ * congested: each client connection that publishes a QoS 1/2 message into it is
+ * held, i.e. its PUBACKs and PUBRECs are held back (in order) until every session
+ * holding it has drained to a quarter. Its packets are still read (its own
+ * acknowledgements among them, so two clients feeding each other cannot lock up);
+ * one that keeps publishing without acknowledgements is no longer read once it has
+ * 1024 (or max_inflight, if more) of them waiting. While a session holds, messages
+ * already acknowledged and in transit are queued up to twice the queue limits plus
+ * forward_high_water per other worker. A session congested for max_hold_time lets
+ * its publishers go and is a slow consumer. */
+
+/** A publisher held by a session (listed in the session; also the release mail). */
+struct das_hold {
+    struct das_mail mail;
+    struct das_hold *next;
+    struct das_conn_ref pub;
+};
+
+/** @p m (from a client publisher) was queued for the connected session @p s. */
+void das_flow_queued(struct das_worker *w, struct das_session *s, const struct das_msg *m);
+/** The queue of @p s shrank: release its publishers once it has drained. */
+void das_flow_drained(struct das_worker *w, struct das_session *s);
+/** Release every publisher held by @p s (offline, destroyed, timed out). */
+void das_flow_release(struct das_worker *w, struct das_session *s);
+/** Sessions congested for longer than max_hold_time: slow consumers. */
+void das_flow_tick(struct das_worker *w, uint64_t now);
+/** Whether @p s may queue one more message of @p len bytes beyond its limits (it
+ *  holds publishers back and is below the ceiling above). */
+bool das_flow_overflow_ok(const struct das_worker *w, const struct das_session *s, size_t len);
+/** Send PUBACK/PUBREC @p type for @p pid now, or hold it back (in order) while the
+ *  connection is held. */
+osap_err das_flow_ack(struct das_conn *c, uint8_t type, uint16_t pid);
+/** Drop what the connection holds back (it is closing). */
+void das_flow_conn_release(struct das_conn *c);
+
 /* Subscriptions (das_subs.c) */
-/** Add or replace the subscription of @p s to @p filter. */
+/** Add or replace the subscription of @p s to @p filter; OSAP_EBUSY when @p s has
+ *  max_subscriptions already and @p filter is a new one. */
 osap_err das_subs_add(struct das_worker *w, struct das_session *s, const char *filter, size_t len,
                       int qos);
 /** Remove the subscription of @p s to @p filter (no-op when absent). */
@@ -424,11 +488,20 @@ struct das_conn {
     bool clean;                         /* CONNECT clean session */
     bool held;                          /* pkt holds bytes read while reading is paused */
     bool backpressured;                 /* reading stopped by das_conn_backpressure() */
+    bool ack_stalled;                   /* reading stopped: too many acks held back */
     uint16_t keepalive;                 /* seconds, from CONNECT */
     /* A packet cut by the end of a read, in a buffer of exactly its total length;
      * or, while a password is checked (held), the bytes read after the CONNECT. */
     uint8_t *pkt;
     uint32_t pkt_len, pkt_cap;
+    /* memory held before CONNACK, charged to connect_max_total */
+    uint32_t pkt_charge; /* for pkt (a partial CONNECT, or the held bytes) */
+    uint32_t preauth;    /* for the will */
+    /* back-pressure (das_flow.c): sessions holding this publisher, and its
+     * acknowledgements held back meanwhile: (type << 16) | packet id */
+    uint32_t holds;
+    uint32_t *acks;
+    uint32_t nacks, capacks;
     /* output */
     struct das_out out;
     uint64_t out_bytes; /* queued + being written */
@@ -461,6 +534,11 @@ void das_conn_feed(struct das_conn *c, const uint8_t *data, size_t len);
 /** Read again (after a password check, a throttled output, back-pressure): process
  *  the held bytes, then restart reading unless another reason still holds it. */
 void das_conn_resume(struct das_conn *c);
+/** Charge @p n bytes held before CONNACK (the will) to connect_max_total; false
+ *  (nothing charged) when that would exceed it. Released by das_conn_preauth_done(). */
+bool das_conn_preauth_charge(struct das_conn *c, size_t n);
+/** The CONNECT was accepted: the will no longer counts as pre-authentication memory. */
+void das_conn_preauth_done(struct das_conn *c);
 /** Hand the connection to worker c->move_to with the CONNECT bytes @p raw and the
  *  bytes after them. */
 void das_conn_move(struct das_conn *c, const uint8_t *raw, size_t raw_len, const uint8_t *rest,
@@ -513,6 +591,23 @@ osap_err das_handle_disconnect(struct das_conn *c, const struct osap_mqtt_packet
  * (a refusal CONNACK is queued). */
 osap_err das_connect_finish(struct das_conn *c, uint8_t code);
 
+/* Password checks (das_auth_pool.c): threads of the DAS's own, so that the slow
+ * hash never occupies libuv's thread pool (heartbeats, the store). */
+struct das_auth_job {
+    struct das_mail mail; /* posted back to the worker with the result */
+    struct das_auth_job *next;
+    struct das_worker *w;
+    void (*work)(struct das_auth_job *j); /* on an auth thread */
+    bool cancelled;                       /* the DAS stopped before work() ran */
+};
+struct das_auth_pool;
+osap_err das_auth_pool_new(uint32_t threads, uint32_t queue_max, struct das_auth_pool **out);
+/** Queue @p j: work() runs on an auth thread, then j->mail runs on j->w. OSAP_EBUSY
+ *  when queue_max checks wait already, OSAP_ESTATE once stopping. */
+osap_err das_auth_pool_submit(struct das_auth_pool *p, struct das_auth_job *j);
+/** Stop (the workers still run): jobs not started are posted back cancelled. */
+void das_auth_pool_free(struct das_auth_pool *p);
+
 /* Authentication (das_auth.c) */
 /** Check user name and password of an ordinary client: the user and its ACL are
  *  read from the store now, the slow hash is verified on the libuv thread pool
@@ -547,15 +642,17 @@ struct das_worker {
     bool stopping;
     uv_loop_t loop;
     bool loop_ready;
-    uv_tcp_t listener;
+    uv_poll_t listener; /* readable listening socket: das_conn_accept() */
     int listen_fd;
     bool listening;
-    uv_async_t wake;      /* mailbox */
-    uv_async_t stop;      /* stop request */
-    uv_check_t check;     /* end of I/O phase: flush */
-    uv_prepare_t prepare; /* before polling: flush (after timers) */
-    uv_timer_t tick;      /* timing wheel */
-    uv_timer_t heartbeat; /* worker 0: das_nodes */
+    bool accept_paused;                  /* out of descriptors: retried at the next tick */
+    uint64_t refused, refused_logged_at; /* connections over max_connections */
+    uv_async_t wake;                     /* mailbox */
+    uv_async_t stop;                     /* stop request */
+    uv_check_t check;                    /* end of I/O phase: flush */
+    uv_prepare_t prepare;                /* before polling: flush (after timers) */
+    uv_timer_t tick;                     /* timing wheel */
+    uv_timer_t heartbeat;                /* worker 0: das_nodes */
     bool heartbeat_running;
     struct osap_store *store;
     _Atomic(struct das_mail *) inbox;
@@ -571,6 +668,7 @@ struct das_worker {
     uint32_t *free_slots;
     uint32_t nfree;
     struct das_link flushq;
+    struct das_link holding; /* sessions holding publishers back (das_flow.c) */
     struct das_link wheel[DAS_WHEEL_SLOTS];
     uint64_t wheel_now; /* tick processed last (ms, multiple of the tick) */
     uint8_t *rbuf;
@@ -608,9 +706,12 @@ struct das {
     bool device_started;
     bool registered; /* this node's das_nodes row exists */
     struct das_retain retain;
+    struct das_auth_pool *auth;
     atomic_bool stopping;
     atomic_uint_fast64_t nconns_total;
-    int port; /* the port actually listened on */
+    atomic_uint_fast64_t preauth_bytes;    /* charged to connect_max_total */
+    atomic_uint_fast64_t offline_sessions; /* persistent sessions without a client */
+    int port;                              /* the port actually listened on */
     char node_id[64];
 };
 

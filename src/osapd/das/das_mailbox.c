@@ -79,8 +79,9 @@ void das_worker_wake(struct das_worker *w)
 /* The @p n messages of a batch from @p origin were matched (or dropped). */
 static void forwarded_done(struct das_worker *origin, uint32_t n)
 {
+    int_fast64_t low = origin->das->set.forward_low;
     int_fast64_t old = atomic_fetch_sub_explicit(&origin->outstanding, n, memory_order_acq_rel);
-    if (old > DAS_FORWARD_LOW && old - n <= DAS_FORWARD_LOW &&
+    if (old > low && old - n <= low &&
         atomic_load_explicit(&origin->has_paused, memory_order_acquire))
         das_worker_wake(origin);
 }

@@ -20,6 +20,7 @@ osap_err das_msg_new(const char *topic, size_t topic_len, const uint8_t *payload
     m->qos = (uint8_t)qos;
     m->retain = retain ? 1 : 0;
     m->hint = das_hint_of(topic, topic_len);
+    m->origin = (struct das_conn_ref){0, 0, 0}; /* generation 0: no publisher to hold */
     memcpy(m->topic, topic, topic_len);
     m->topic[topic_len] = '\0';
     if (len) memcpy(m->topic + topic_len + 1, payload, len);

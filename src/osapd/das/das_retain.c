@@ -1,5 +1,9 @@
 /* Retained messages: one topic tree for the whole DAS under a mutex. It is touched
- * by PUBLISH packets with RETAIN set and by SUBSCRIBE, never by ordinary routing. */
+ * by PUBLISH packets with RETAIN set and by SUBSCRIBE, never by ordinary routing.
+ * It is bounded by [das] max_retained (topics) and max_retained_bytes (topics and
+ * payloads): a message that does not fit is delivered but not retained, and the
+ * topic's older message, superseded, is cleared. That is logged once, until a
+ * client clears a retained message again. */
 #include "das/das_internal.h"
 
 #include "log.h"
@@ -16,6 +20,8 @@ osap_err das_retain_init(struct das_retain *r)
         return OSAP_ENOMEM;
     }
     r->count = 0;
+    r->bytes = 0;
+    r->full_logged = false;
     return OSAP_OK;
 }
 
@@ -31,38 +37,71 @@ void das_retain_release(struct das_retain *r)
     uv_mutex_destroy(&r->lock);
 }
 
+static size_t retained_size(const struct das_msg *m)
+{
+    return (size_t)m->topic_len + m->payload_len;
+}
+
+/* Clear the retained message of node @p n (locked). */
+static void clear_node(struct das_retain *r, struct das_tnode *n)
+{
+    r->bytes -= retained_size(n->retained);
+    r->count--;
+    das_msg_unref(n->retained);
+    n->retained = NULL;
+    das_trie_prune(&r->trie, n);
+}
+
+/* Log once that @p m is not kept (locked). */
+static void not_kept(struct das_retain *r, const struct das_msg *m, const char *why,
+                     unsigned long long limit)
+{
+    if (r->full_logged) return;
+    r->full_logged = true;
+    OSAP_LOGW(DAS_LOG,
+              "retained message for %s not kept: %s (%llu) reached; further ones are not "
+              "logged until a retained message is cleared",
+              m->topic, why, limit);
+}
+
 void das_retain_store(struct das *das, struct das_msg *m)
 {
     struct das_retain *r = &das->retain;
+    const struct das_settings *set = &das->set;
+    uint64_t size = retained_size(m), old_size;
     struct das_tnode *n;
 
     uv_mutex_lock(&r->lock);
+    n = das_trie_find(&r->trie, m->topic, m->topic_len);
     if (m->payload_len == 0) {
-        n = das_trie_find(&r->trie, m->topic, m->topic_len);
         if (n && n->retained) {
-            das_msg_unref(n->retained);
-            n->retained = NULL;
-            r->count--;
-            das_trie_prune(&r->trie, n);
+            clear_node(r, n);
+            r->full_logged = false; /* room again: the next refusal is logged */
         }
         goto out;
     }
-    n = das_trie_find(&r->trie, m->topic, m->topic_len);
-    if (!n || !n->retained) {
-        if (das->set.max_retained && r->count >= das->set.max_retained) {
-            OSAP_LOGW(DAS_LOG, "retained message for %s not kept: max_retained (%llu) reached",
-                      m->topic, (unsigned long long)das->set.max_retained);
-            goto out;
-        }
-        if (!n && das_trie_insert(&r->trie, m->topic, m->topic_len, &n) != OSAP_OK) {
-            OSAP_LOGW(DAS_LOG, "retained message for %s not kept: out of memory", m->topic);
-            goto out;
-        }
-        r->count++;
-    } else {
+    old_size = n && n->retained ? retained_size(n->retained) : 0;
+    if (!old_size && set->max_retained && r->count >= set->max_retained) {
+        not_kept(r, m, "max_retained", (unsigned long long)set->max_retained);
+        goto out;
+    }
+    if (set->max_retained_bytes && r->bytes - old_size + size > set->max_retained_bytes) {
+        if (old_size) clear_node(r, n); /* superseded: never serve the older message */
+        not_kept(r, m, "max_retained_bytes", (unsigned long long)set->max_retained_bytes);
+        goto out;
+    }
+    if (!n && das_trie_insert(&r->trie, m->topic, m->topic_len, &n) != OSAP_OK) {
+        OSAP_LOGW(DAS_LOG, "retained message for %s not kept: out of memory", m->topic);
+        goto out;
+    }
+    if (n->retained) {
+        r->bytes -= old_size;
         das_msg_unref(n->retained);
+    } else {
+        r->count++;
     }
     n->retained = das_msg_ref(m);
+    r->bytes += size;
 out:
     uv_mutex_unlock(&r->lock);
 }

@@ -2,6 +2,7 @@
 #include "das/das_service.h"
 
 #include "das/das_internal.h"
+#include "config_core.h"
 #include "log.h"
 #include "osap/alloc.h"
 #include "util.h"
@@ -11,6 +12,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -155,6 +157,56 @@ out:
 /* Start and stop                                                           */
 /* ------------------------------------------------------------------------ */
 
+/* Descriptors osapd needs besides the DAS's connections: the log, the lock, the
+ * loops, the store handles (database, WAL and shared memory for each thread), files
+ * being written; plus some for each worker thread of each service. */
+#define FD_RESERVE_BASE       256
+#define FD_RESERVE_PER_WORKER 16
+
+/* The max_connections setting of service @p name when it runs in this process. */
+static uint64_t other_service_connections(struct das *das, const char *name)
+{
+    const struct osap_core_config *core = osapd_core_config(das->ctx);
+    const char *text;
+    int64_t v;
+
+    if (!osap_strlist_contains(&core->services, name)) return 0;
+    text = osap_config_text(osapd_config(das->ctx), name, "max_connections");
+    if (!text || osap_cfg_parse_int(text, &v) != OSAP_OK || v < 0) return 0;
+    return (uint64_t)v;
+}
+
+/* max_connections = 0: what the open-file limit leaves once the rest of the process
+ * has its share. The soft limit is raised to the hard one first (osapd watches its
+ * sockets with epoll, never select, so a high limit costs nothing). */
+static uint64_t derive_max_connections(struct das *das)
+{
+    struct rlimit rl;
+    uint64_t reserve, limit;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 1024;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < rl.rlim_max) {
+        struct rlimit want = rl;
+        want.rlim_cur = rl.rlim_max == RLIM_INFINITY ? 1048576 : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &want) == 0) {
+            OSAP_LOGI(DAS_LOG, "open-file limit raised from %llu to %llu",
+                      (unsigned long long)rl.rlim_cur, (unsigned long long)want.rlim_cur);
+            rl = want;
+        }
+    }
+    limit = rl.rlim_cur == RLIM_INFINITY ? 1048576 : (uint64_t)rl.rlim_cur;
+    reserve = FD_RESERVE_BASE + FD_RESERVE_PER_WORKER * (uint64_t)das->nworkers +
+              other_service_connections(das, "lbs") + other_service_connections(das, "api");
+    if (reserve + 64 > limit) {
+        OSAP_LOGW(DAS_LOG,
+                  "the open-file limit (%llu) leaves little room for MQTT connections: "
+                  "max_connections = %llu; raise the limit (ulimit -n, LimitNOFILE=)",
+                  (unsigned long long)limit, (unsigned long long)(limit / 2));
+        return limit / 2;
+    }
+    return limit - reserve;
+}
+
 static void read_settings(struct das *das)
 {
     const struct das_config *cfg = das->cfg;
@@ -163,8 +215,11 @@ static void read_settings(struct das *das)
     s->max_packet = (size_t)cfg->max_packet_size;
     s->connect_max_packet = (size_t)cfg->connect_max_packet;
     if (s->connect_max_packet > s->max_packet) s->connect_max_packet = s->max_packet;
+    s->connect_max_total = cfg->connect_max_total;
+    if (s->connect_max_total < s->connect_max_packet) s->connect_max_total = s->connect_max_packet;
     s->connect_timeout_ms = (uint64_t)cfg->connect_timeout;
-    s->max_connections = (uint64_t)cfg->max_connections;
+    s->max_connections =
+        cfg->max_connections > 0 ? (uint64_t)cfg->max_connections : derive_max_connections(das);
     s->max_inflight = (uint32_t)cfg->max_inflight;
     s->max_queued_messages = (uint64_t)cfg->max_queued_messages;
     s->max_queued_bytes = cfg->max_queued_bytes;
@@ -172,7 +227,16 @@ static void read_settings(struct das *das)
     s->max_output_bytes = cfg->max_output_bytes;
     s->slow_disconnect = strcmp(cfg->slow_consumer, "disconnect") == 0;
     s->session_expiry_ms = (uint64_t)cfg->session_expiry;
+    s->max_sessions = (uint64_t)cfg->max_sessions;
     s->max_retained = (uint64_t)cfg->max_retained;
+    s->max_retained_bytes = cfg->max_retained_bytes;
+    s->max_subscriptions = (uint32_t)cfg->max_subscriptions;
+    s->max_hold_ms = (uint64_t)cfg->max_hold_time;
+    s->forward_high = cfg->forward_high_water;
+    s->forward_low = cfg->forward_low_water;
+    if (s->forward_low > s->forward_high) s->forward_low = s->forward_high;
+    s->auth_threads = (uint32_t)cfg->auth_threads;
+    s->auth_queue = (uint32_t)cfg->auth_queue;
     s->allow_anonymous = cfg->allow_anonymous;
 }
 
@@ -182,6 +246,10 @@ static void das_stop(void *state)
 
     if (!das) return;
     atomic_store(&das->stopping, true);
+    /* first, while the workers still run: password checks not started come back to
+     * their connections as refusals */
+    das_auth_pool_free(das->auth);
+    das->auth = NULL;
     for (uint32_t i = 0; i < das->nworkers; i++)
         if (das->workers[i]) das_worker_request_stop(das->workers[i]);
     for (uint32_t i = 0; i < das->nworkers; i++)
@@ -205,11 +273,17 @@ static osap_err das_start(struct osapd_context *ctx, void **state)
     if (!das) return OSAP_ENOMEM;
     das->ctx = ctx;
     das->cfg = osap_config_section(osapd_config(ctx), "das");
-    read_settings(das);
     das->nworkers = osapd_worker_threads(ctx);
     if (das->nworkers == 0) das->nworkers = 1;
+    read_settings(das);
     err = das_retain_init(&das->retain);
     if (err) {
+        osap_free(das);
+        return err;
+    }
+    err = das_auth_pool_new(das->set.auth_threads, das->set.auth_queue, &das->auth);
+    if (err) {
+        das_retain_release(&das->retain);
         osap_free(das);
         return err;
     }
@@ -248,8 +322,10 @@ static osap_err das_start(struct osapd_context *ctx, void **state)
         err = das_worker_run(das->workers[i]);
         if (err) goto fail;
     }
-    OSAP_LOGI(DAS_LOG, "MQTT server listening on %s:%d (%u workers, node %s%s)", das->cfg->listen,
-              das->port, das->nworkers, das->node_id, das->have_hooks ? "" : ", no device layer");
+    OSAP_LOGI(
+        DAS_LOG, "MQTT server listening on %s:%d (%u workers, node %s, max_connections %llu%s)",
+        das->cfg->listen, das->port, das->nworkers, das->node_id,
+        (unsigned long long)das->set.max_connections, das->have_hooks ? "" : ", no device layer");
     osap_free(fds);
     *state = das;
     return OSAP_OK;

@@ -75,6 +75,7 @@ osap_err das_session_new(struct das_worker *w, int kind, const char *key, size_t
     s->hval = key_hash(kind, key, len);
     s->next_pid = 1;
     das_list_init(&s->offline_link);
+    das_list_init(&s->hold_link);
     s->hnext = t->buckets[s->hval & (t->nbuckets - 1)];
     t->buckets[s->hval & (t->nbuckets - 1)] = s;
     if (++t->count > t->nbuckets) table_grow(t);
@@ -116,10 +117,24 @@ static void inflight_free(struct das_session *s)
     s->if_cap = s->if_head = s->if_count = s->if_live = 0;
 }
 
+/* Take @p s off the worker's list of offline sessions. */
+static void offline_remove(struct das_worker *w, struct das_session *s)
+{
+    if (!das_linked(&s->offline_link)) return;
+    das_list_remove(&s->offline_link);
+    atomic_fetch_sub_explicit(&w->das->offline_sessions, 1, memory_order_relaxed);
+}
+
+void das_session_online(struct das_worker *w, struct das_session *s)
+{
+    offline_remove(w, s);
+}
+
 void das_session_destroy(struct das_worker *w, struct das_session *s)
 {
     table_remove(&w->sessions, s);
-    if (das_linked(&s->offline_link)) das_list_remove(&s->offline_link);
+    offline_remove(w, s);
+    das_flow_release(w, s);
     das_subs_clear(w, s);
     queue_free(s);
     inflight_free(s);
@@ -141,13 +156,26 @@ void das_sessions_release(struct das_worker *w)
 
 void das_session_detach(struct das_worker *w, struct das_session *s)
 {
+    uint64_t max = w->das->set.max_sessions;
+
     s->conn = NULL;
     if (s->clean) {
         das_session_destroy(w, s);
         return;
     }
+    das_flow_release(w, s); /* nobody drains it while offline */
+    s->flow_off = false;
     s->offline_since = uv_now(&w->loop);
     das_list_add_tail(&w->offline, &s->offline_link);
+    if (atomic_fetch_add_explicit(&w->das->offline_sessions, 1, memory_order_relaxed) + 1 > max &&
+        max) {
+        /* too many offline sessions in the DAS: this worker's oldest one goes */
+        struct das_session *old =
+            das_container_of(w->offline.next, struct das_session, offline_link);
+        OSAP_LOGI(DAS_LOG, "session %s discarded: max_sessions (%llu) offline sessions", old->key,
+                  (unsigned long long)max);
+        das_session_destroy(w, old);
+    }
 }
 
 void das_session_expire(struct das_worker *w, uint64_t now)
@@ -325,6 +353,8 @@ static void enqueue(struct das_worker *w, struct das_session *s, struct das_msg 
     while (s->q_count + 1 > set->max_queued_messages ||
            s->q_bytes + m->payload_len > set->max_queued_bytes) {
         struct das_qentry *prev = NULL;
+        if (qos > 0 && das_flow_overflow_ok(w, s, m->payload_len))
+            break; /* acknowledged and in transit while the session holds its publishers */
         if (s->q_count == 0 || !queued_qos0(s, &prev)) {
             OSAP_LOGD(DAS_LOG, "session %s: queue full, message on %s dropped", s->key, m->topic);
             return;
@@ -364,6 +394,7 @@ void das_session_pump(struct das_worker *w, struct das_session *s)
         das_msg_unref(e->msg);
         osap_free(e);
     }
+    if (s->holds || s->flow_off) das_flow_drained(w, s);
 }
 
 void das_session_resend(struct das_worker *w, struct das_session *s)
@@ -417,6 +448,7 @@ void das_session_deliver(struct das_worker *w, struct das_session *s, struct das
     }
     if (s->q_head || s->if_live >= set->max_inflight) {
         enqueue(w, s, m, qos, retain);
+        if (!retain) das_flow_queued(w, s, m);
         return;
     }
     send_inflight(s, m, qos, retain, NULL);

@@ -35,6 +35,8 @@ osap_err das_subs_add(struct das_worker *w, struct das_session *s, const char *f
         sub->qos = (uint8_t)qos;
         return OSAP_OK;
     }
+    if (w->das->set.max_subscriptions && s->nsubs >= w->das->set.max_subscriptions)
+        return OSAP_EBUSY;
     sub = osap_calloc(1, sizeof(*sub));
     if (!sub) return OSAP_ENOMEM;
     if (!node) {
@@ -63,6 +65,7 @@ osap_err das_subs_add(struct das_worker *w, struct das_session *s, const char *f
     node->subs[node->nsubs++] = sub;
     sub->next_in_session = s->subs;
     s->subs = sub;
+    s->nsubs++;
     atomic_fetch_add_explicit(&w->hints[sub->hint], 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&w->nsubs, 1, memory_order_relaxed);
     return OSAP_OK;
@@ -99,6 +102,7 @@ void das_subs_remove(struct das_worker *w, struct das_session *s, const char *fi
         if ((*pp)->node == node) {
             struct das_sub *sub = *pp;
             *pp = sub->next_in_session;
+            s->nsubs--;
             drop_sub(w, sub);
             return;
         }
@@ -112,6 +116,7 @@ void das_subs_clear(struct das_worker *w, struct das_session *s)
         s->subs = sub->next_in_session;
         drop_sub(w, sub);
     }
+    s->nsubs = 0;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -9,9 +9,13 @@
 #include "osap/alloc.h"
 #include "store.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
+
+static void on_listen(uv_poll_t *h, int status, int events);
 
 /* ------------------------------------------------------------------------ */
 /* Slots: generation-checked handles to connections                         */
@@ -156,6 +160,11 @@ static void on_tick(uv_timer_t *t)
         }
     }
     das_session_expire(w, now);
+    das_flow_tick(w, now);
+    if (w->accept_paused && w->listening) {
+        w->accept_paused = false;
+        uv_poll_start(&w->listener, UV_READABLE, on_listen);
+    }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -174,7 +183,7 @@ static void flush_all(struct das_worker *w)
     const struct das_settings *set = &w->das->set;
 
     if (w->npaused &&
-        atomic_load_explicit(&w->outstanding, memory_order_acquire) <= DAS_FORWARD_LOW)
+        atomic_load_explicit(&w->outstanding, memory_order_acquire) <= set->forward_low)
         das_worker_resume_paused(w);
 
     while (!das_list_empty(&w->flushq)) {
@@ -211,11 +220,12 @@ static void on_wake(uv_async_t *h)
     das_mailbox_drain(h->data);
 }
 
-static void on_connection(uv_stream_t *server, int status)
+static void on_listen(uv_poll_t *h, int status, int events)
 {
-    struct das_worker *w = server->data;
+    struct das_worker *w = h->data;
+    (void)events;
     if (status < 0) {
-        OSAP_LOGW(DAS_LOG, "accept: %s", uv_strerror(status));
+        OSAP_LOGW(DAS_LOG, "worker %u: listening socket: %s", w->index, uv_strerror(status));
         return;
     }
     das_conn_accept(w);
@@ -239,6 +249,8 @@ static void on_stop(uv_async_t *h)
     w->stopping = true;
     if (w->listening) uv_close((uv_handle_t *)&w->listener, NULL);
     w->listening = false;
+    if (w->listen_fd >= 0) close(w->listen_fd); /* not owned by the poll handle */
+    w->listen_fd = -1;
     /* Wills are not published on shutdown: the clients did nothing wrong. */
     for (uint32_t i = 0; i < w->nslots; i++)
         if (w->slots[i]) das_conn_close_now(w->slots[i], "server stopping", true);
@@ -324,6 +336,7 @@ osap_err das_worker_new(struct das *das, uint32_t index, int fd, struct das_work
     w->listen_fd = fd;
     das_list_init(&w->flushq);
     das_list_init(&w->offline);
+    das_list_init(&w->holding);
     for (size_t i = 0; i < DAS_WHEEL_SLOTS; i++)
         das_list_init(&w->wheel[i]);
     atomic_init(&w->inbox, NULL);
@@ -349,20 +362,21 @@ osap_err das_worker_new(struct das *das, uint32_t index, int fd, struct das_work
     uv_unref((uv_handle_t *)&w->check);
     uv_unref((uv_handle_t *)&w->prepare);
 
-    uv_tcp_init(&w->loop, &w->listener);
-    w->listener.data = w;
-    r = uv_tcp_open(&w->listener, fd);
-    if (r != 0)
-        close(fd); /* not owned by the handle */
-    else
-        r = uv_listen((uv_stream_t *)&w->listener, 1024, on_connection);
+    /* The worker accepts by itself (das_conn_accept), so that a connection beyond
+     * max_connections is closed before anything is allocated for it. */
+    r = listen(fd, 1024) == 0 ? 0 : uv_translate_sys_error(errno);
+    if (r == 0) r = uv_poll_init_socket(&w->loop, &w->listener, fd);
+    if (r == 0) {
+        w->listener.data = w;
+        w->listening = true;
+        r = uv_poll_start(&w->listener, UV_READABLE, on_listen);
+    }
     if (r != 0) {
         OSAP_LOGE(DAS_LOG, "worker %u: cannot listen: %s", index, uv_strerror(r));
         err = OSAP_EIO;
-        *out = w; /* das_worker_free() closes the handles */
+        *out = w; /* das_worker_free() closes the handles and the socket */
         return err;
     }
-    w->listening = true;
     *out = w;
     return OSAP_OK;
 
@@ -398,6 +412,8 @@ void das_worker_free(struct das_worker *w)
         if (uv_loop_close(&w->loop) != 0)
             OSAP_LOGW(DAS_LOG, "worker %u: loop not closed", w->index);
     }
+    if (w->listen_fd >= 0) close(w->listen_fd);
+    w->listen_fd = -1;
     if (w->outbox) {
         for (uint32_t t = 0; t < w->das->nworkers; t++)
             if (w->outbox[t]) {

@@ -83,8 +83,8 @@ static osap_err attach_session(struct das_conn *c, int kind, const char *key, si
     if (!s) {
         err = das_session_new(w, kind, key, len, &s);
         if (err) return err;
-    } else if (das_linked(&s->offline_link)) {
-        das_list_remove(&s->offline_link);
+    } else {
+        das_session_online(w, s);
     }
     s->clean = c->clean;
     s->conn = c;
@@ -100,6 +100,7 @@ static osap_err go_active(struct das_conn *c, bool present)
     c->state = DAS_CONN_ACTIVE;
     c->last_rx = uv_now(&c->w->loop);
     das_conn_schedule(c);
+    das_conn_preauth_done(c);
     /* the session key is the client id (or the serial) from now on */
     osap_free(c->client_id);
     osap_free(c->username);
@@ -221,6 +222,8 @@ osap_err das_handle_connect(struct das_conn *c, const struct osap_mqtt_header *h
         err = das_msg_new(cp->will_topic.ptr, cp->will_topic.len, cp->will_message.ptr,
                           cp->will_message.len, cp->will_qos, cp->will_retain, &c->will);
         if (err) return err;
+        if (!das_conn_preauth_charge(c, cp->will_topic.len + cp->will_message.len))
+            return OSAP_EBUSY; /* connect_max_total reached: closed */
     }
     if (!cp->has_username) {
         if (!das->set.allow_anonymous) {

@@ -6,6 +6,10 @@
  * routed when its PUBLISH first arrives, the id is remembered until PUBREL, and a
  * repeated PUBLISH with that id is only answered with PUBREC.
  *
+ * Back-pressure: a client's acknowledgements go through das_flow_ack(), which holds
+ * them back while a congested subscriber holds this client (das_flow.c); messages
+ * carry the publishing connection (origin) for that.
+ *
  * Devices: the device layer's on_publish hook decides, including whether the raw
  * message also reaches MQTT subscribers; RETAIN from devices is ignored (they set it
  * on every publish, spec 6.6). */
@@ -19,6 +23,7 @@ static osap_err route_copy(struct das_conn *c, const struct osap_mqtt_publish *p
     osap_err err =
         das_msg_new(p->topic.ptr, p->topic.len, p->payload.ptr, p->payload.len, p->qos, retain, &m);
     if (err) return err;
+    if (!c->is_device && p->qos > 0) m->origin = das_conn_ref(c);
     das_route(c->w, m);
     das_msg_unref(m);
     return OSAP_OK;
@@ -50,10 +55,11 @@ osap_err das_handle_publish(struct das_conn *c, const struct osap_mqtt_packet *p
     atomic_fetch_add_explicit(&w->msgs_in, 1, memory_order_relaxed);
     if (p->qos == 2) {
         if (das_session_rel_seen(c->session, p->packet_id, w->das->set.max_inflight, &err))
-            return das_send_ack(c, OSAP_MQTT_PUBREC, p->packet_id); /* a duplicate */
+            return c->is_device ? das_send_ack(c, OSAP_MQTT_PUBREC, p->packet_id)
+                                : das_flow_ack(c, OSAP_MQTT_PUBREC, p->packet_id); /* duplicate */
         if (err) return err;
     }
-    if (atomic_load_explicit(&w->outstanding, memory_order_relaxed) > DAS_FORWARD_HIGH)
+    if (atomic_load_explicit(&w->outstanding, memory_order_relaxed) > w->das->set.forward_high)
         das_conn_backpressure(c); /* after this read: the other workers lag behind */
     if (c->is_device) return from_device(c, p);
 
@@ -64,7 +70,7 @@ osap_err das_handle_publish(struct das_conn *c, const struct osap_mqtt_packet *p
         OSAP_LOGD(DAS_LOG, "client %s: publish to %.*s refused (ACL)", c->session->key,
                   (int)p->topic.len, p->topic.ptr);
     }
-    if (p->qos == 1) return das_send_ack(c, OSAP_MQTT_PUBACK, p->packet_id);
-    if (p->qos == 2) return das_send_ack(c, OSAP_MQTT_PUBREC, p->packet_id);
+    if (p->qos == 1) return das_flow_ack(c, OSAP_MQTT_PUBACK, p->packet_id);
+    if (p->qos == 2) return das_flow_ack(c, OSAP_MQTT_PUBREC, p->packet_id);
     return OSAP_OK;
 }

@@ -1,7 +1,8 @@
 /* SUBSCRIBE: judge each filter (ACL for clients, the device layer for devices), add
  * or replace the subscription, answer SUBACK with one code per filter (0x80 for a
- * refusal), then send the retained messages that match each granted filter, with
- * RETAIN set, at the lower of the message's and the granted QoS. */
+ * refusal, also for a new filter beyond [das] max_subscriptions), then send the retained messages
+ * that match each granted filter, with RETAIN set, at the lower of the message's and the granted
+ * QoS. */
 #include "das/das_internal.h"
 
 #include "log.h"
@@ -23,7 +24,15 @@ static uint8_t judge(struct das_conn *c, const struct osap_mqtt_str *f, uint8_t 
                   (int)f->len, f->ptr);
         return SUBACK_REFUSED;
     }
-    if (das_subs_add(c->w, c->session, f->ptr, f->len, qos) != OSAP_OK) return SUBACK_REFUSED;
+    switch (das_subs_add(c->w, c->session, f->ptr, f->len, qos)) {
+    case OSAP_OK: break;
+    case OSAP_EBUSY:
+        OSAP_LOGD(DAS_LOG, "%s %s: subscription to %.*s refused: max_subscriptions (%u) reached",
+                  c->is_device ? "device" : "client", c->session->key, (int)f->len, f->ptr,
+                  das->set.max_subscriptions);
+        return SUBACK_REFUSED;
+    default: return SUBACK_REFUSED;
+    }
     return qos;
 }
 
