@@ -85,6 +85,24 @@ class Paho:
             except queue.Empty:
                 return out
 
+    def take(self, n, timeout=10.0, quiet=0.3):
+        """Exactly n messages: waits for them (up to timeout in all, however long
+        the server takes), then checks that nothing more arrives within quiet
+        seconds."""
+        out = []
+        deadline = time.monotonic() + timeout
+        while len(out) < n:
+            left = deadline - time.monotonic()
+            try:
+                out.append(self.messages.get(timeout=max(left, 0.001)))
+            except queue.Empty:
+                raise AssertionError("%d of %d messages within %.1fs: %r"
+                                     % (len(out), n, timeout,
+                                        [(m.topic, m.payload) for m in out]))
+        if quiet:
+            self.nothing(quiet)
+        return out
+
     def nothing(self, wait=0.5):
         got = self.drain(wait)
         assert not got, "unexpected messages: %r" % [(m.topic, m.payload) for m in got]

@@ -113,7 +113,7 @@ class AuthTest(osaptest.OsapTestCase):
             self.assertEqual(c.expect(raw.PUBCOMP).pid, 6)
             c.send(raw.publish("a/ok", b"allowed", qos=1, pid=7))
             self.assertEqual(c.expect(raw.PUBACK).pid, 7)
-            got = [(m.topic, m.payload) for m in reader.drain(1.0)]
+            got = [(m.topic, m.payload) for m in reader.take(1)]
             self.assertEqual(got, [("a/ok", b"allowed")])
             c.ping()  # the connection stays up
             c.close()
@@ -152,9 +152,9 @@ class AuthTest(osaptest.OsapTestCase):
             pub.publish("news/load", b"7", qos=1)
             pub.stop()
             # (news/load matches both filters of that client: delivered once)
-            self.assertEqual([(m.topic, m.payload) for m in everything.drain(1.0)],
+            self.assertEqual([(m.topic, m.payload) for m in everything.take(1)],
                              [("news/load", b"7")])
-            self.assertEqual([(m.topic, m.payload) for m in dollar.drain(0.5)],
+            self.assertEqual([(m.topic, m.payload) for m in dollar.take(1)],
                              [("$sys/load", b"42")])
         finally:
             everything.stop()

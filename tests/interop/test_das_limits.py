@@ -6,7 +6,6 @@ import os
 import socket
 import sqlite3
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -99,8 +98,21 @@ class LimitsTest(osaptest.OsapTestCase):
         self.assertTrue(extra.closed(3), "a 7th connection was served")
         extra.close()
         conns.pop().close()
-        time.sleep(0.3)
-        again = raw.connected(self.port, "mc-again")  # room again
+        # room again, once the server has seen the close
+        again = []
+
+        def reconnect():
+            c = raw.Client(self.port)
+            try:
+                c.connect("mc-again")
+            except (raw.Closed, OSError):
+                c.close()
+                return False
+            again.append(c)
+            return True
+
+        self.assertTrue(wait_until(reconnect, timeout=5), "no room after a close")
+        again = again[0]
         again.ping()
         again.close()
         for c in conns:
