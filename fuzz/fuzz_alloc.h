@@ -37,8 +37,7 @@ static void fz_alloc_free(void *p, void *ud)
 /** Install the counting allocator (once). */
 static inline void fz_alloc_install(void)
 {
-    static const struct osap_allocator a = {fz_alloc_malloc, fz_alloc_realloc, fz_alloc_free,
-                                            NULL};
+    static const struct osap_allocator a = {fz_alloc_malloc, fz_alloc_realloc, fz_alloc_free, NULL};
     osap_set_allocator(&a);
 }
 

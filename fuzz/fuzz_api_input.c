@@ -99,15 +99,18 @@ static void add_event(const char *identifier, int64_t at)
     CHECK(osap_store_event_add(fixture, &ev, 0, &id, NULL) == OSAP_OK);
 }
 
+/* Devices that are not the fixture's, to remove. */
+struct others {
+    char serial[64][OSAP_SUBSERIAL_MAX + 1];
+    size_t n;
+};
+
 static osap_err collect_other(const struct osap_device *d, void *userdata)
 {
-    char (*gone)[OSAP_SUBSERIAL_MAX + 1] = userdata;
-    size_t i = 0;
+    struct others *o = userdata;
 
     if (strcmp(d->serial, "FUZZ01") == 0 || strcmp(d->serial, "pk1:dn1") == 0) return OSAP_OK;
-    while (gone[i][0])
-        i++;
-    if (i < 63) snprintf(gone[i], sizeof(gone[i]), "%s", d->serial);
+    if (o->n < 64) snprintf(o->serial[o->n++], sizeof(o->serial[0]), "%s", d->serial);
     return OSAP_OK;
 }
 
@@ -136,24 +139,25 @@ static void remove_files(const char *dir)
 /* Undo what a run changed: the fixture's devices back, unblocked; the rest gone. */
 static void reset_store(void)
 {
-    static char gone[64][OSAP_SUBSERIAL_MAX + 1];
+    static struct others others;
     struct osap_device_filter f;
 
     add_device("FUZZ01", OSAP_AUTH_SAP, "CODE01", "ip_camera");
     add_device("pk1:dn1", OSAP_AUTH_LICENCE, "LICENCE1", "");
-    memset(gone, 0, sizeof(gone));
+    others.n = 0;
     memset(&f, 0, sizeof(f));
-    CHECK(osap_store_device_list(fixture, &f, collect_other, gone) == OSAP_OK);
-    for (size_t i = 0; i < 64 && gone[i][0]; i++)
-        (void)osap_store_device_remove(fixture, gone[i]);
+    CHECK(osap_store_device_list(fixture, &f, collect_other, &others) == OSAP_OK);
+    for (size_t i = 0; i < others.n; i++)
+        (void)osap_store_device_remove(fixture, others.serial[i]);
     if (api && runs % 64 == 0) remove_files(api->pictures_dir);
 }
 
 static void make_data_dir(void)
 {
+    /* memory-backed when possible: SQLite syncs every commit */
     const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
 
-    snprintf(data_dir, sizeof(data_dir), "%s/osap-fuzz-api.XXXXXX", base ? base : "/tmp");
+    snprintf(data_dir, sizeof(data_dir), "%s/osap-fuzz-api.XXXXXX", base && *base ? base : "/tmp");
     CHECK(mkdtemp(data_dir) != NULL);
 }
 

@@ -44,9 +44,8 @@ static void check_json(const char *text)
 }
 
 /* As device_publish.c checks a value against the device's model. */
-static void check_model(enum osap_model_check check, const struct device_msg *m,
-                        const char *domain, const char *identifier, const uint8_t *body,
-                        size_t len)
+static void check_model(enum osap_model_check check, const struct device_msg *m, const char *domain,
+                        const char *identifier, const uint8_t *body, size_t len)
 {
     char reason[DEVICE_INVALID_MAX + 1];
     cJSON *value = device_json_parse(body, len);
@@ -70,8 +69,7 @@ static void check_msg(const struct device_msg *m)
         for (const char *p = m->uuid; *p; p++)
             CHECK((unsigned char)*p > 0x20 && (unsigned char)*p < 0x7f);
         if (m->payload_json)
-            check_model(OSAP_MODEL_CHECK_EVENT, m, m->domain, m->identifier, m->body,
-                        m->body_len);
+            check_model(OSAP_MODEL_CHECK_EVENT, m, m->domain, m->identifier, m->body, m->body_len);
         break;
     case DEVICE_MSG_ATTRIBUTE:
         check_json(m->value_json);
@@ -88,9 +86,7 @@ static void check_msg(const struct device_msg *m)
                         (const uint8_t *)m->value_json, strlen(m->value_json));
         }
         break;
-    case DEVICE_MSG_SHADOW_QUERY:
-        CHECK(m->window >= 64 && m->window <= OSAP_MESSAGE_MAX);
-        break;
+    case DEVICE_MSG_SHADOW_QUERY: CHECK(m->window >= 64 && m->window <= OSAP_MESSAGE_MAX); break;
     case DEVICE_MSG_REPLY:
         CHECK(m->method && m->method[0]);
         check_json(m->body_json);

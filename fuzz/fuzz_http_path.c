@@ -71,9 +71,11 @@ static void remove_tree(void)
 
 static void make_tree(void)
 {
-    char base[] = "/tmp/osap-fuzz-static.XXXXXX", path[512];
+    const char *tmp = getenv("TMPDIR");
+    char base[200], path[512];
     FILE *f;
 
+    snprintf(base, sizeof(base), "%s/osap-fuzz-static.XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(base)) abort();
     snprintf(base_dir, sizeof(base_dir), "%s", base);
     snprintf(root, sizeof(root), "%s/root", base);

@@ -95,7 +95,8 @@ static int fz_http_on_body(llhttp_t *p, const char *at, size_t len)
 static int fz_http_on_header_field(llhttp_t *p, const char *at, size_t len)
 {
     struct fz_http *h = p->data;
-    size_t n = len < sizeof(h->field) - 1 - h->field_len ? len : sizeof(h->field) - 1 - h->field_len;
+    size_t n =
+        len < sizeof(h->field) - 1 - h->field_len ? len : sizeof(h->field) - 1 - h->field_len;
     memcpy(h->field + h->field_len, at, n);
     h->field_len += n;
     h->field[h->field_len] = '\0';

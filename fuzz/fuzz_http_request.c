@@ -111,8 +111,8 @@ static void check_request(const struct osap_http_request *req)
 
 static void answer_echo(struct osap_http_request *req)
 {
-    osap_err err = osap_http_respond(req, 200, "application/octet-stream", req->body,
-                                     req->body_len);
+    osap_err err =
+        osap_http_respond(req, 200, "application/octet-stream", req->body, req->body_len);
     CHECK(err == OSAP_OK || err == OSAP_ECLOSED);
 }
 

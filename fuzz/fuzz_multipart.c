@@ -37,7 +37,8 @@ static void check_parts(const struct osap_http_multipart *mp, const uint8_t *bod
 
         CHECK(p->name && p->name[0]);
         CHECK(p->len <= lim->max_part_bytes);
-        CHECK(p->data >= prev_end && p->data <= body + len && p->len <= (size_t)(body + len - p->data));
+        CHECK(p->data >= prev_end && p->data <= body + len &&
+              p->len <= (size_t)(body + len - p->data));
         prev_end = p->data + p->len;
         f = osap_http_multipart_find(mp, p->name);
         CHECK(f && f <= p && strcmp(f->name, p->name) == 0);

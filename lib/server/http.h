@@ -295,8 +295,8 @@ void osap_http_on_abort(struct osap_http_request *req, osap_http_abort_fn cb, vo
  * Add a header field to the response of @p req (before responding or starting a stream).
  * Server-managed fields (Content-Length, Transfer-Encoding, Connection, Date) are set by
  * the server and refused here. OSAP_EINVAL for an invalid name, or a control character
- * other than HTAB (CR, LF...) in the value; OSAP_ETOOBIG beyond 8 KiB of extra headers; OSAP_ESTATE once the
- * response has started.
+ * other than HTAB (CR, LF...) in the value; OSAP_ETOOBIG beyond 8 KiB of extra headers; OSAP_ESTATE
+ * once the response has started.
  */
 osap_err osap_http_header(struct osap_http_request *req, const char *name, const char *value);
 
