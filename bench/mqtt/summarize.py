@@ -124,8 +124,8 @@ def main():
     srv = []
     if "mosquitto" in present:
         srv.append("Mosquitto {} (generated config: listener on loopback, allow_anonymous, no "
-                   "persistence, max_queued_messages 1000000, set_tcp_nodelay true)"
-                   .format(a.mosquitto))
+                   "persistence, set_tcp_nodelay true; queue limits at their defaults, "
+                   "max_queued_messages 1000)".format(a.mosquitto))
     if "osapd" in present:
         srv.append("{} (commit {}; {})".format(a.osapd, a.commit, a.osapd_settings))
     md.append("- Servers: " + "; ".join(srv) + "; each run starts a fresh server")
