@@ -11,7 +11,11 @@
  *   bench=crypto op=<name> bytes=<n> osap_ops_s=<x> evp_ops_s=<y> ratio=<x/y>
  *
  * Usage: osap-bench-crypto [seconds-per-operation-and-side]   (default 1.0)
+ *        osap-bench-crypto (--threads N | --procs N | --compare N) [--op OP] ...
+ *                                    (the parallel mode: bench_parallel.c)
  */
+#include "bench_parallel.h"
+
 #include "osap/crypto.h"
 
 #include <openssl/core_names.h>
@@ -255,6 +259,7 @@ static void bench_cbc(size_t len)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strncmp(argv[1], "--", 2) == 0) return bench_parallel_main(argc - 1, argv + 1);
     if (argc > 1) {
         seconds = atof(argv[1]);
         if (seconds <= 0) {

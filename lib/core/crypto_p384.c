@@ -1,20 +1,26 @@
 /*
- * P-384 key pairs and ECDH (spec 2.3). Keys are EVP_PKEYs built with
- * EVP_PKEY_fromdata; the public point is computed once and kept in wire form
- * (0x04 || X || Y). A derive parses the peer point (which checks that it lies on
- * the curve; P-384 has cofactor 1, so that is the whole validation) and runs one
- * scalar multiplication: the provider's own peer check, which would add a
- * second multiplication by the group order, is skipped.
+ * P-384 key pairs and ECDH (spec 2.3), on the process-wide P-384 group of
+ * crypto_util.c. A key is its private scalar (a BIGNUM flagged BN_FLG_CONSTTIME,
+ * on OpenSSL's secure heap when the process has one) and its public point in wire
+ * form (0x04 || X || Y), computed once.
+ *
+ * A derive does what OpenSSL's ECDH provider does for a named prime curve
+ * (ossl_ecdh_simple_compute_key), without the EVP objects around it: parse the
+ * peer's point (EC_POINT_oct2point refuses coordinates >= p and points off the
+ * curve; P-384 has cofactor 1, so that is the whole validation), multiply it by
+ * the scalar with EC_POINT_mul, and take the affine X. For one point and no
+ * generator term, EC_POINT_mul runs OpenSSL's Montgomery ladder with constant-time
+ * swaps whatever the flags (ossl_ec_scalar_mul_ladder), the same code the provider
+ * reaches. Building an EVP_PKEY for every peer point cost a new EC_GROUP each time
+ * (about 4 % of a derive); the group here is built once and only read, so every
+ * thread uses it without a lock.
  */
 #include "crypto_internal.h"
 
 #include "osap/alloc.h"
 
 #include <openssl/bn.h>
-#include <openssl/core_names.h>
 #include <openssl/err.h>
-#include <openssl/param_build.h>
-#include <openssl/params.h>
 #include <string.h>
 
 /* Draws of 48 random bytes before generate gives up: a fair source needs more than
@@ -22,7 +28,7 @@
 #define P384_MAX_DRAWS 64
 
 struct osap_p384_key {
-    EVP_PKEY *pkey;
+    BIGNUM *d; /* 1 <= d < n, BN_FLG_CONSTTIME; read-only once built */
     uint8_t pub[OSAP_P384_PUBKEY_LEN];
 };
 
@@ -62,10 +68,6 @@ osap_err osap_p384_from_private(const uint8_t priv[OSAP_P384_SECRET_LEN], osap_p
 {
     const struct osap__crypto_algs *a = osap__crypto_algs();
     struct osap_p384_key *key = NULL;
-    BIGNUM *d = NULL;
-    OSSL_PARAM_BLD *bld = NULL;
-    OSSL_PARAM *params = NULL;
-    EVP_PKEY_CTX *pctx = NULL;
     osap_err err = OSAP_EINVAL;
 
     if (!priv || !out) return OSAP_EINVAL;
@@ -74,35 +76,17 @@ osap_err osap_p384_from_private(const uint8_t priv[OSAP_P384_SECRET_LEN], osap_p
 
     err = OSAP_ENOMEM;
     key = osap_calloc(1, sizeof(*key));
-    d = BN_secure_new();
-    if (!key || !d) goto out;
-    BN_set_flags(d, BN_FLG_CONSTTIME);
+    if (!key) goto out;
+    key->d = BN_secure_new();
+    if (!key->d) goto out;
+    BN_set_flags(key->d, BN_FLG_CONSTTIME);
     err = OSAP_ECRYPTO;
-    if (!BN_bin2bn(priv, OSAP_P384_SECRET_LEN, d)) goto out;
-    if ((err = compute_public(a, d, key->pub))) goto out;
-
-    err = OSAP_ECRYPTO;
-    bld = OSSL_PARAM_BLD_new();
-    if (!bld) goto out;
-    if (!OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "P-384", 0) ||
-        !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, d) ||
-        !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, key->pub,
-                                          OSAP_P384_PUBKEY_LEN))
-        goto out;
-    params = OSSL_PARAM_BLD_to_param(bld);
-    pctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-    if (!params || !pctx) goto out;
-    if (EVP_PKEY_fromdata_init(pctx) != 1 ||
-        EVP_PKEY_fromdata(pctx, &key->pkey, EVP_PKEY_KEYPAIR, params) != 1)
-        goto out;
+    if (!BN_bin2bn(priv, OSAP_P384_SECRET_LEN, key->d)) goto out;
+    if ((err = compute_public(a, key->d, key->pub))) goto out;
     *out = key;
     key = NULL;
     err = OSAP_OK;
 out:
-    EVP_PKEY_CTX_free(pctx);
-    OSSL_PARAM_free(params); /* clears the private scalar it copied */
-    OSSL_PARAM_BLD_free(bld);
-    BN_clear_free(d);
     osap_p384_free(key);
     if (err) ERR_clear_error();
     return err;
@@ -136,78 +120,75 @@ osap_err osap_p384_public(const osap_p384_key *key, uint8_t out[OSAP_P384_PUBKEY
     return OSAP_OK;
 }
 
+/* Parse a peer's wire point into @p p: OSAP_EPOINT unless it is an uncompressed
+ * point of the curve (never the point at infinity, which has no such form). */
+static osap_err point_from_wire(const struct osap__crypto_algs *a,
+                                const uint8_t pub[OSAP_P384_PUBKEY_LEN], EC_POINT *p, BN_CTX *bn)
+{
+    /* Uncompressed form only: OpenSSL would also take the 97-byte hybrid forms 06/07. */
+    if (pub[0] != POINT_CONVERSION_UNCOMPRESSED) return OSAP_EPOINT;
+    /* oct2point rejects coordinates >= p and points off the curve. */
+    if (EC_POINT_oct2point(a->p384, p, pub, OSAP_P384_PUBKEY_LEN, bn) != 1) return OSAP_EPOINT;
+    if (EC_POINT_is_at_infinity(a->p384, p)) return OSAP_EPOINT;
+    return OSAP_OK;
+}
+
 osap_err osap_p384_check_public(const uint8_t pub[OSAP_P384_PUBKEY_LEN])
 {
     const struct osap__crypto_algs *a = osap__crypto_algs();
     EC_POINT *p = NULL;
-    osap_err err = OSAP_EPOINT;
+    osap_err err;
 
     if (!pub) return OSAP_EINVAL;
     if (!a) return OSAP_ECRYPTO;
     if (pub[0] != POINT_CONVERSION_UNCOMPRESSED) return OSAP_EPOINT;
     p = EC_POINT_new(a->p384);
     if (!p) return OSAP_ENOMEM;
-    /* oct2point rejects coordinates >= p and points off the curve. */
-    if (EC_POINT_oct2point(a->p384, p, pub, OSAP_P384_PUBKEY_LEN, NULL) == 1) err = OSAP_OK;
+    err = point_from_wire(a, pub, p, NULL);
     EC_POINT_free(p);
     if (err) ERR_clear_error();
-    return err;
-}
-
-/* Parse a peer's wire point into an EVP_PKEY; OSAP_EPOINT when it is not on the curve. */
-static osap_err peer_from_wire(const uint8_t pub[OSAP_P384_PUBKEY_LEN], EVP_PKEY **out)
-{
-    EVP_PKEY_CTX *pctx = NULL;
-    EVP_PKEY *peer = NULL;
-    osap_err err = OSAP_EPOINT;
-
-    /* Uncompressed form only: OpenSSL would also take the 97-byte hybrid forms 06/07. */
-    if (pub[0] != POINT_CONVERSION_UNCOMPRESSED) return OSAP_EPOINT;
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)"P-384", 0),
-        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)pub,
-                                          OSAP_P384_PUBKEY_LEN),
-        OSSL_PARAM_construct_end(),
-    };
-    pctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-    if (!pctx) return OSAP_ENOMEM;
-    if (EVP_PKEY_fromdata_init(pctx) != 1) {
-        err = OSAP_ECRYPTO;
-        goto out;
-    }
-    if (EVP_PKEY_fromdata(pctx, &peer, EVP_PKEY_PUBLIC_KEY, params) != 1) goto out;
-    *out = peer;
-    err = OSAP_OK;
-out:
-    EVP_PKEY_CTX_free(pctx);
     return err;
 }
 
 osap_err osap_p384_derive(const osap_p384_key *key, const uint8_t peer_pub[OSAP_P384_PUBKEY_LEN],
                           uint8_t shared_x[OSAP_P384_SECRET_LEN])
 {
-    EVP_PKEY *peer = NULL;
-    EVP_PKEY_CTX *dctx = NULL;
-    uint8_t x[OSAP_P384_SECRET_LEN];
-    size_t xlen = sizeof(x);
+    const struct osap__crypto_algs *a = osap__crypto_algs();
+    BN_CTX *bn = NULL;
+    EC_POINT *peer = NULL, *r = NULL;
+    BIGNUM *x;
+    uint8_t buf[OSAP_P384_SECRET_LEN];
     osap_err err;
 
     if (!key || !peer_pub || !shared_x) return OSAP_EINVAL;
-    if (!osap__crypto_algs()) return OSAP_ECRYPTO;
-    if ((err = peer_from_wire(peer_pub, &peer))) goto out;
+    if (!a) return OSAP_ECRYPTO;
+    if (peer_pub[0] != POINT_CONVERSION_UNCOMPRESSED) return OSAP_EPOINT;
     err = OSAP_ENOMEM;
-    dctx = EVP_PKEY_CTX_new_from_pkey(NULL, key->pkey, NULL);
-    if (!dctx) goto out;
+    /* A context per call, as OpenSSL's ECDH does: BN_CTX_free clears the temporaries
+     * that held values derived from the scalar. */
+    bn = BN_CTX_new();
+    peer = EC_POINT_new(a->p384);
+    r = EC_POINT_new(a->p384);
+    if (!bn || !peer || !r) goto out;
+    BN_CTX_start(bn);
+    x = BN_CTX_get(bn);
+    if (!x) goto end;
+    if ((err = point_from_wire(a, peer_pub, peer, bn))) goto end;
     err = OSAP_ECRYPTO;
-    if (EVP_PKEY_derive_init(dctx) != 1) goto out;
-    if (EVP_PKEY_derive_set_peer_ex(dctx, peer, 0) != 1) goto out;
-    if (EVP_PKEY_derive(dctx, x, &xlen) != 1 || xlen != sizeof(x)) goto out;
-    memcpy(shared_x, x, sizeof(x));
+    /* No generator term and one point: OpenSSL's constant-time ladder. */
+    if (!EC_POINT_mul(a->p384, r, NULL, peer, key->d, bn)) goto end;
+    /* Fails for the point at infinity, which 1 <= d < n and a valid point exclude. */
+    if (!EC_POINT_get_affine_coordinates(a->p384, r, x, NULL, bn)) goto end;
+    if (BN_bn2binpad(x, buf, (int)sizeof(buf)) != (int)sizeof(buf)) goto end;
+    memcpy(shared_x, buf, sizeof(buf));
     err = OSAP_OK;
+end:
+    BN_CTX_end(bn);
 out:
-    osap_cleanse(x, sizeof(x));
-    EVP_PKEY_CTX_free(dctx);
-    EVP_PKEY_free(peer);
+    osap_cleanse(buf, sizeof(buf));
+    EC_POINT_clear_free(r);
+    EC_POINT_free(peer);
+    BN_CTX_free(bn);
     if (err) ERR_clear_error();
     return err;
 }
@@ -215,7 +196,7 @@ out:
 void osap_p384_free(osap_p384_key *key)
 {
     if (!key) return;
-    EVP_PKEY_free(key->pkey);
+    BN_clear_free(key->d);
     osap_cleanse(key, sizeof(*key));
     osap_free(key);
 }
