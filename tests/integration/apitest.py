@@ -19,26 +19,14 @@ import subprocess
 import sys
 import threading
 import time
-import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import osaptest  # noqa: E402
 
 
-def tests_dir():
-    """Where the C helpers of the tests are built (OSAP_TESTS)."""
-    return os.environ.get("OSAP_TESTS") or os.path.join(osaptest.src_dir(), "build", "tests")
-
-
-def built_services():
-    try:
-        r = subprocess.run([osaptest.program("osapd"), "--list-services"],
-                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                           timeout=30)
-    except OSError:
-        return set()
-    return set(r.stdout.split())
+tests_dir = osaptest.tests_dir
+built_services = osaptest.built_services
 
 
 def quote(serial):
@@ -250,72 +238,20 @@ class SseReader:
 # A device
 # ---------------------------------------------------------------------------
 
-class ApiDevice:
+class ApiDevice(osaptest.JsonLineDevice):
     """One api-device process (tests/integration/api_device.c)."""
 
     def __init__(self, lbs_port, serial, code, state_dir=None, licence=False, model=None,
                  reply=None, keepalive=None, attrs=()):
-        self.serial = serial
-        cmd = [os.path.join(tests_dir(), "api-device"), "--lbs", "127.0.0.1:%d" % lbs_port,
-               "--serial", serial, "--code", code]
-        if state_dir:
-            cmd += ["--state-dir", state_dir]
-        if licence:
-            cmd.append("--licence")
+        cmd = self.command_line("api-device", lbs_port, serial, code, state_dir=state_dir,
+                                licence=licence, keepalive=keepalive)
         if model:
             cmd += ["--model", model]
         if reply:
             cmd += ["--reply", reply]
-        if keepalive:
-            cmd += ["--keepalive", str(keepalive)]
         for a in attrs:
             cmd += ["--attr", a]
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True, bufsize=1)
-        self.lines = queue.Queue()
-        self.seen = []
-        self.states = []
-        self.acked = []
-        self.requests = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            try:
-                self.lines.put(json.loads(line))
-            except ValueError:
-                continue
-
-    def _drain(self, timeout):
-        try:
-            obj = self.lines.get(timeout=timeout)
-        except queue.Empty:
-            return None
-        self.seen.append(obj)
-        if "state" in obj:
-            self.states.append(obj["state"])
-        if "acked" in obj:
-            self.acked.append(obj["acked"])
-        if "request" in obj:
-            self.requests.append(obj["request"])
-        return obj
-
-    def wait_for(self, pred, timeout=30.0, what="a line"):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            obj = self._drain(min(0.2, max(0.0, deadline - time.monotonic())))
-            if obj is not None and pred(obj):
-                return obj
-            if obj is None and self.proc.poll() is not None and self.lines.empty():
-                break
-        raise AssertionError("%s: no %s within %.0fs (seen: %s)"
-                             % (self.serial, what, timeout, self.seen[-8:]))
-
-    def wait_state(self, state, timeout=30.0):
-        if self.states and self.states[-1] == state:
-            return
-        self.wait_for(lambda o: o.get("state") == state, timeout, "state %s" % state)
+        super().__init__(cmd, serial)
 
     def wait_request(self, pred=None, timeout=30.0):
         for r in self.requests:
@@ -327,38 +263,9 @@ class ApiDevice:
         self.requests.remove(obj["request"])
         return obj["request"]
 
-    def pump(self, seconds):
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            self._drain(min(0.2, end - time.monotonic()))
-
-    def send(self, line):
-        self.proc.stdin.write(line + "\n")
-        self.proc.stdin.flush()
-
     def reply(self, mode):
         self.send("reply " + mode)
         self.wait_for(lambda o: o.get("reply") == mode or "error" in o, 10, "reply mode")
-
-    def event(self, domain, identifier, body):
-        self.send("event %s %s %s" % (domain, identifier, json.dumps(body, separators=(",", ":"))))
-        obj = self.wait_for(lambda o: "raised" in o or "error" in o, 10, "raised")
-        if "error" in obj:
-            raise AssertionError("event refused: %s" % obj)
-        return obj["raised"]
-
-    def attr(self, domain, identifier, value):
-        self.send("attr %s %s %s" % (domain, identifier, json.dumps(value)))
-        self.wait_for(lambda o: "reported" in o or "error" in o, 10, "reported")
-
-    def wait_acked(self, ids, timeout=60.0):
-        want = set(ids)
-        deadline = time.monotonic() + timeout
-        while not want <= set(self.acked):
-            if time.monotonic() > deadline:
-                raise AssertionError("%s: events %s not acknowledged"
-                                     % (self.serial, sorted(want - set(self.acked))))
-            self._drain(0.2)
 
     def stop(self, timeout=20.0):
         if self.proc.poll() is None:
@@ -372,19 +279,6 @@ class ApiDevice:
             self.proc.kill()
             self.proc.wait()
         self._close()
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-        self._close()
-
-    def _close(self):
-        for f in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
-            try:
-                f.close()
-            except (OSError, ValueError):
-                pass
 
 
 # ---------------------------------------------------------------------------
@@ -405,9 +299,7 @@ class ApiTestCase(osaptest.OsapTestCase):
         return {}
 
     def setUp(self):
-        missing = set(self.services) - built_services()
-        if missing:
-            raise unittest.SkipTest("osapd is built without " + ", ".join(sorted(missing)))
+        osaptest.require_services(self.services)
         super().setUp()
         self.devices = []
         self.models_dir = os.path.join(self.tmp, "models")

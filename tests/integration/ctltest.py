@@ -39,9 +39,7 @@ def png(width=4, height=3, rgb=(200, 40, 40)):
 
 def require_platform():
     """Skip when osapd lacks a service these tests need, or osapctl is not built."""
-    missing = {"lbs", "das", "api"} - sdktest.built_services()
-    if missing:
-        raise unittest.SkipTest("osapd is built without " + ", ".join(sorted(missing)))
+    osaptest.require_services(("lbs", "das", "api"))
     if not os.path.exists(osaptest.program("osapctl")):
         raise unittest.SkipTest("osapctl is not built")
 

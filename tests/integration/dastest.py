@@ -30,13 +30,8 @@ KEY_B = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 WILL_PREFIX = "/Basic/pu2cenplt/"
 
 
-def tests_dir():
-    """Where the C helpers are built (OSAP_TESTS)."""
-    return os.environ.get("OSAP_TESTS") or os.path.join(osaptest.src_dir(), "build", "tests")
-
-
-def helper(name):
-    return os.path.join(tests_dir(), name)
+tests_dir = osaptest.tests_dir
+helper = osaptest.helper
 
 
 def capture(name):

@@ -7,135 +7,36 @@ a real osapd with the lbs and das services, started by osaptest.
 
 import json
 import os
-import queue
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
-import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import osaptest  # noqa: E402
 
 
-def tests_dir():
-    """Where the C helpers of the tests are built (OSAP_TESTS)."""
-    return os.environ.get("OSAP_TESTS") or os.path.join(osaptest.src_dir(), "build", "tests")
-
-
-def built_services():
-    """The services this osapd has built in."""
-    try:
-        r = subprocess.run([osaptest.program("osapd"), "--list-services"],
-                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                           timeout=30)
-    except OSError:
-        return set()
-    return set(r.stdout.split())
+tests_dir = osaptest.tests_dir
+built_services = osaptest.built_services
 
 
 def require_lbs_das():
     """Skip the test case when osapd has no lbs and das services yet."""
-    missing = {"lbs", "das"} - built_services()
-    if missing:
-        raise unittest.SkipTest("osapd is built without " + ", ".join(sorted(missing)))
+    osaptest.require_services(("lbs", "das"))
 
 
-class Device:
+class Device(osaptest.JsonLineDevice):
     """One sdk-device process."""
 
     def __init__(self, lbs_port, serial, code, state_dir=None, licence=False, keepalive=None,
                  extra=()):
-        self.serial = serial
-        cmd = [os.path.join(tests_dir(), "sdk-device"), "--lbs", "127.0.0.1:%d" % lbs_port,
-               "--serial", serial, "--code", code]
-        if state_dir:
-            cmd += ["--state-dir", state_dir]
-        if licence:
-            cmd.append("--licence")
-        if keepalive:
-            cmd += ["--keepalive", str(keepalive)]
-        cmd += list(extra)
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True, bufsize=1)
-        self.lines = queue.Queue()
-        self.seen = []
-        self.states = []
-        self.acked = []
-        self.requests = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            try:
-                obj = json.loads(line)
-            except ValueError:
-                continue
-            self.lines.put(obj)
-
-    def _drain(self, timeout):
-        try:
-            obj = self.lines.get(timeout=timeout)
-        except queue.Empty:
-            return None
-        self.seen.append(obj)
-        if "state" in obj:
-            self.states.append(obj["state"])
-        if "acked" in obj:
-            self.acked.append(obj["acked"])
-        if "request" in obj:
-            self.requests.append(obj["request"])
-        return obj
-
-    def wait_for(self, pred, timeout=30.0, what="a line"):
-        """Read lines until pred(line) holds; returns that line."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            obj = self._drain(min(0.2, max(0.0, deadline - time.monotonic())))
-            if obj is not None and pred(obj):
-                return obj
-            if obj is None and self.proc.poll() is not None and self.lines.empty():
-                break
-        raise AssertionError("%s: no %s within %.0fs (seen: %s; stderr: %s)"
-                             % (self.serial, what, timeout, self.seen[-8:], self.stderr()))
-
-    def wait_state(self, state, timeout=30.0):
-        if self.states and self.states[-1] == state:
-            return
-        self.wait_for(lambda o: o.get("state") == state, timeout, "state %s" % state)
-
-    def pump(self, seconds):
-        """Keep reading lines for a while."""
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            self._drain(min(0.2, end - time.monotonic()))
-
-    def send(self, line):
-        self.proc.stdin.write(line + "\n")
-        self.proc.stdin.flush()
-
-    def event(self, domain, identifier, body):
-        self.send("event %s %s %s" % (domain, identifier, json.dumps(body, separators=(",", ":"))))
-        return self.wait_for(lambda o: "raised" in o or "error" in o, 10, "raised")["raised"]
-
-    def attr(self, domain, identifier, value):
-        self.send("attr %s %s %s" % (domain, identifier, json.dumps(value)))
-        self.wait_for(lambda o: "reported" in o or "error" in o, 10, "reported")
+        cmd = self.command_line("sdk-device", lbs_port, serial, code, state_dir=state_dir,
+                                licence=licence, keepalive=keepalive)
+        super().__init__(cmd + list(extra), serial)
 
     def stats(self):
         self.send("stats")
         return self.wait_for(lambda o: "stats" in o, 10, "stats")["stats"]
-
-    def wait_acked(self, ids, timeout=60.0):
-        want = set(ids)
-        deadline = time.monotonic() + timeout
-        while not want <= set(self.acked):
-            if time.monotonic() > deadline:
-                raise AssertionError("%s: events %s not acknowledged (acked %s)"
-                                     % (self.serial, sorted(want - set(self.acked)), self.acked))
-            self._drain(0.2)
 
     def stop(self, timeout=20.0):
         """Graceful stop; returns the final stats."""
@@ -146,28 +47,6 @@ class Device:
         assert self.proc.returncode == 0, "sdk-device exited %d" % self.proc.returncode
         self._close()
         return final
-
-    def kill(self):
-        """kill -9."""
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-        self._close()
-
-    def _close(self):
-        for f in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
-            try:
-                f.close()
-            except (OSError, ValueError):
-                pass
-
-    def stderr(self):
-        if self.proc.poll() is None:
-            return ""
-        try:
-            return self.proc.stderr.read()[-2000:]
-        except (OSError, ValueError):
-            return ""
 
 
 def events_in_store(osapd, serial):

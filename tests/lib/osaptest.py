@@ -31,13 +31,16 @@ Environment (set by CTest): OSAP_BIN (directory of the built programs),
 OSAP_SRC (source tree), OSAP_TEST_DATA_DIR (tests/data).
 """
 
+import json
 import os
+import queue
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -64,6 +67,44 @@ def data_dir():
 def program(name):
     """Path of a built program, e.g. program("osapd")."""
     return os.path.join(bin_dir(), name)
+
+
+def tests_dir():
+    """Where the C helpers of the tests are built (OSAP_TESTS, else build/tests)."""
+    return os.environ.get("OSAP_TESTS") or os.path.join(src_dir(), "build", "tests")
+
+
+def helper(name):
+    """Path of a C helper of the tests, e.g. helper("das-envelope")."""
+    return os.path.join(tests_dir(), name)
+
+
+def built_services():
+    """The services this osapd has built in (`osapd --list-services`)."""
+    try:
+        r = subprocess.run([program("osapd"), "--list-services"],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                           timeout=30)
+    except OSError:
+        return set()
+    return set(r.stdout.split())
+
+
+def require_services(services):
+    """Skip the test (unittest.SkipTest) when osapd lacks one of services."""
+    missing = set(services) - built_services()
+    if missing:
+        raise unittest.SkipTest("osapd is built without " + ", ".join(sorted(missing)))
+
+
+def wait_until(pred, timeout=5.0, step=0.02):
+    """Poll pred until it holds or timeout passes; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(step)
+    return pred()
 
 
 # ---------------------------------------------------------------------------
@@ -313,6 +354,140 @@ class Osapd:
             time.sleep(0.05)
         raise AssertionError("%r not in the log after %.1fs\n%s"
                              % (needle, timeout, self.log_tail()))
+
+
+# ---------------------------------------------------------------------------
+# A scripted device (a C helper that prints one JSON object per line)
+# ---------------------------------------------------------------------------
+
+class JsonLineDevice:
+    """A scripted device process (sdk-device, api-device): commands on its
+    standard input, one JSON object per line on its standard output. Lines
+    are kept in seen; states, acknowledged event ids and requests are also
+    collected in states, acked and requests."""
+
+    def __init__(self, cmd, serial):
+        self.serial = serial
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, bufsize=1)
+        self.lines = queue.Queue()
+        self.seen = []
+        self.states = []
+        self.acked = []
+        self.requests = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    @staticmethod
+    def command_line(name, lbs_port, serial, code, state_dir=None, licence=False,
+                     keepalive=None):
+        """The helper's command line with the options every scripted device takes."""
+        cmd = [helper(name), "--lbs", "%s:%d" % (HOST, lbs_port), "--serial", serial,
+               "--code", code]
+        if state_dir:
+            cmd += ["--state-dir", state_dir]
+        if licence:
+            cmd.append("--licence")
+        if keepalive:
+            cmd += ["--keepalive", str(keepalive)]
+        return cmd
+
+    def _read(self):
+        for line in self.proc.stdout:
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                continue
+            self.lines.put(obj)
+
+    def _drain(self, timeout):
+        try:
+            obj = self.lines.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        self.seen.append(obj)
+        if "state" in obj:
+            self.states.append(obj["state"])
+        if "acked" in obj:
+            self.acked.append(obj["acked"])
+        if "request" in obj:
+            self.requests.append(obj["request"])
+        return obj
+
+    def wait_for(self, pred, timeout=30.0, what="a line"):
+        """Read lines until pred(line) holds; returns that line."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            obj = self._drain(min(0.2, max(0.0, deadline - time.monotonic())))
+            if obj is not None and pred(obj):
+                return obj
+            if obj is None and self.proc.poll() is not None and self.lines.empty():
+                break
+        raise AssertionError("%s: no %s within %.0fs (seen: %s; stderr: %s)"
+                             % (self.serial, what, timeout, self.seen[-8:], self.stderr()))
+
+    def wait_state(self, state, timeout=30.0):
+        """Return once the last state the device printed is state."""
+        if self.states and self.states[-1] == state:
+            return
+        self.wait_for(lambda o: o.get("state") == state, timeout, "state %s" % state)
+
+    def pump(self, seconds):
+        """Keep reading lines for a while."""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            self._drain(min(0.2, end - time.monotonic()))
+
+    def send(self, line):
+        """One command line to the device."""
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+
+    def event(self, domain, identifier, body):
+        """Raise an event; returns its id (an error line raises AssertionError)."""
+        self.send("event %s %s %s" % (domain, identifier, json.dumps(body, separators=(",", ":"))))
+        obj = self.wait_for(lambda o: "raised" in o or "error" in o, 10, "raised")
+        if "error" in obj:
+            raise AssertionError("event refused: %s" % obj)
+        return obj["raised"]
+
+    def attr(self, domain, identifier, value):
+        """Report an attribute value."""
+        self.send("attr %s %s %s" % (domain, identifier, json.dumps(value)))
+        self.wait_for(lambda o: "reported" in o or "error" in o, 10, "reported")
+
+    def wait_acked(self, ids, timeout=60.0):
+        """Wait until the server acknowledged every event id in ids."""
+        want = set(ids)
+        deadline = time.monotonic() + timeout
+        while not want <= set(self.acked):
+            if time.monotonic() > deadline:
+                raise AssertionError("%s: events %s not acknowledged (acked %s)"
+                                     % (self.serial, sorted(want - set(self.acked)), self.acked))
+            self._drain(0.2)
+
+    def kill(self):
+        """kill -9."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self._close()
+
+    def _close(self):
+        for f in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            try:
+                f.close()
+            except (OSError, ValueError):
+                pass
+
+    def stderr(self):
+        """The end of what the device wrote on standard error, once it exited."""
+        if self.proc.poll() is None:
+            return ""
+        try:
+            return self.proc.stderr.read()[-2000:]
+        except (OSError, ValueError):
+            return ""
 
 
 # ---------------------------------------------------------------------------

@@ -20,13 +20,7 @@ import osaptest  # noqa: E402
 HOST = osaptest.HOST
 
 
-def tests_bin():
-    """Where the C helpers of the tests are ($OSAP_TESTS, else build/tests)."""
-    return os.environ.get("OSAP_TESTS") or os.path.join(osaptest.src_dir(), "build", "tests")
-
-
-def helper(name):
-    return os.path.join(tests_bin(), name)
+helper = osaptest.helper
 
 
 def captures():
