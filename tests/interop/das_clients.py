@@ -119,6 +119,33 @@ class Paho:
             self.c.loop_stop()
 
 
+class PahoTestCase(osaptest.OsapTestCase):
+    """An osapd running the das service (settings from the subclass), started,
+    its port in self.port; self.paho() connects a Paho client that is stopped
+    after the test."""
+
+    services = ("das",)
+
+    def setUp(self):
+        super().setUp()
+        self.osapd.start()
+        self.port = self.osapd.port("das")
+        self.clients = []
+
+    def tearDown(self):
+        for c in self.clients:
+            try:
+                c.stop()
+            except Exception:
+                pass
+        super().tearDown()
+
+    def paho(self, *args, **kw):
+        c = Paho(self.port, *args, **kw)
+        self.clients.append(c)
+        return c
+
+
 def mosquitto(tool, port, *args, timeout=15, input=None):
     """Run mosquitto_pub or mosquitto_sub; returns CompletedProcess (text)."""
     cmd = [tool, "-h", HOST, "-p", str(port), "-V", "mqttv311"] + [str(a) for a in args]
@@ -132,13 +159,7 @@ def mosquitto_sub_bg(port, *args):
     return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def wait_until(pred, timeout=5.0, step=0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(step)
-    return pred()
+wait_until = osaptest.wait_until
 
 
 def raw_publish_and_ack(port, topic, payload, qos=1, client_id="rawpub"):

@@ -11,31 +11,11 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 
 import osaptest  # noqa: E402
-from das_clients import Paho, raw, mosquitto, mosquitto_sub_bg, raw_publish_and_ack  # noqa: E402
+from das_clients import PahoTestCase, raw, mosquitto, mosquitto_sub_bg, raw_publish_and_ack  # noqa: E402
 
 
-class DeliveryTest(osaptest.OsapTestCase):
-    services = ("das",)
+class DeliveryTest(PahoTestCase):
     settings = {"osapd": {"worker_threads": 3}, "das": {"allow_anonymous": True}}
-
-    def setUp(self):
-        super().setUp()
-        self.osapd.start()
-        self.port = self.osapd.port("das")
-        self.clients = []
-
-    def tearDown(self):
-        for c in self.clients:
-            try:
-                c.stop()
-            except Exception:
-                pass
-        super().tearDown()
-
-    def paho(self, *args, **kw):
-        c = Paho(self.port, *args, **kw)
-        self.clients.append(c)
-        return c
 
     def test_qos_matrix(self):
         # Every subscription QoS x publish QoS: delivered once, at the lower QoS.

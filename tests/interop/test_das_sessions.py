@@ -11,32 +11,12 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 
 import osaptest  # noqa: E402
-from das_clients import Paho, raw, raw_publish_and_ack  # noqa: E402
+from das_clients import PahoTestCase, raw, raw_publish_and_ack  # noqa: E402
 
 
-class SessionTest(osaptest.OsapTestCase):
-    services = ("das",)
+class SessionTest(PahoTestCase):
     settings = {"osapd": {"worker_threads": 2},
                 "das": {"allow_anonymous": True, "max_inflight": 3}}
-
-    def setUp(self):
-        super().setUp()
-        self.osapd.start()
-        self.port = self.osapd.port("das")
-        self.clients = []
-
-    def tearDown(self):
-        for c in self.clients:
-            try:
-                c.stop()
-            except Exception:
-                pass
-        super().tearDown()
-
-    def paho(self, *args, **kw):
-        c = Paho(self.port, *args, **kw)
-        self.clients.append(c)
-        return c
 
     def test_persistent_session_queues_while_offline(self):
         sub = self.paho("keeper", clean=False)
