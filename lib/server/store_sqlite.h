@@ -51,6 +51,22 @@ int osap__sqlite_bind_opt(sqlite3_stmt *stmt, int idx, const char *s);
 /** Copy text column @p col into @p dst (cap bytes; "" for NULL, cut when longer). */
 void osap__sqlite_column_copy(sqlite3_stmt *stmt, int col, char *dst, size_t cap);
 
+struct osap_attribute_filter;
+
+/** Bind the key of a device value as text to ?1 serial, ?2 child, ?3 resource,
+ *  ?4 domain, ?5 identifier (the strings must outlive the statement's use). */
+void osap__sqlite_bind_key(sqlite3_stmt *stmt, const char *serial, const char *child,
+                           const char *resource, const char *domain, const char *identifier);
+
+/** Bind the filter @p f the same way: ?1 its serial, ?2..?5 NULL where unset
+ *  (NULL or empty), for conditions "(?N IS NULL OR column = ?N)". */
+void osap__sqlite_bind_filter(sqlite3_stmt *stmt, const struct osap_attribute_filter *f);
+
+/** Point the five outputs at result columns @p col..col+4 of the current row
+ *  (serial, child, resource, domain, identifier; NULL when out of memory). */
+void osap__sqlite_column_key(sqlite3_stmt *stmt, int col, const char **serial, const char **child,
+                             const char **resource, const char **domain, const char **identifier);
+
 /* Operations of each concern (store_sqlite_<concern>.c). */
 extern const struct osap_store_device_ops osap__sqlite_device_ops;
 extern const struct osap_store_session_ops osap__sqlite_session_ops;

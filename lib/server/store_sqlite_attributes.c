@@ -15,11 +15,7 @@ static osap_err attribute_put(struct osap_store *st, const struct osap_attribute
     osap_err err = osap__sqlite_stmt(st, sql, &stmt);
 
     if (err) return err;
-    sqlite3_bind_text(stmt, 1, a->serial, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 2, a->child, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 3, a->resource, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 4, a->domain, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 5, a->identifier, -1, SQLITE_STATIC);
+    osap__sqlite_bind_key(stmt, a->serial, a->child, a->resource, a->domain, a->identifier);
     sqlite3_bind_text(stmt, 6, a->value, -1, SQLITE_STATIC);
     if (a->version >= 0) sqlite3_bind_int64(stmt, 7, a->version);
     sqlite3_bind_int64(stmt, 8, a->reported_at);
@@ -45,18 +41,11 @@ static osap_err attribute_list(struct osap_store *st, const struct osap_attribut
     int rc;
 
     if (err) return err;
-    sqlite3_bind_text(stmt, 1, f->serial, -1, SQLITE_STATIC);
-    osap__sqlite_bind_opt(stmt, 2, f->child);
-    osap__sqlite_bind_opt(stmt, 3, f->resource);
-    osap__sqlite_bind_opt(stmt, 4, f->domain);
-    osap__sqlite_bind_opt(stmt, 5, f->identifier);
+    osap__sqlite_bind_filter(stmt, f);
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         memset(&a, 0, sizeof(a));
-        a.serial = (const char *)sqlite3_column_text(stmt, 0);
-        a.child = (const char *)sqlite3_column_text(stmt, 1);
-        a.resource = (const char *)sqlite3_column_text(stmt, 2);
-        a.domain = (const char *)sqlite3_column_text(stmt, 3);
-        a.identifier = (const char *)sqlite3_column_text(stmt, 4);
+        osap__sqlite_column_key(stmt, 0, &a.serial, &a.child, &a.resource, &a.domain,
+                                &a.identifier);
         a.value = (const char *)sqlite3_column_text(stmt, 5);
         a.version =
             sqlite3_column_type(stmt, 6) == SQLITE_NULL ? -1 : sqlite3_column_int64(stmt, 6);

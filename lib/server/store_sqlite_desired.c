@@ -15,11 +15,7 @@ static osap_err desired_put(struct osap_store *st, const struct osap_desired *d,
     osap_err err = osap__sqlite_stmt(st, sql, &stmt);
 
     if (err) return err;
-    sqlite3_bind_text(stmt, 1, d->serial, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 2, d->child, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 3, d->resource, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 4, d->domain, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 5, d->identifier, -1, SQLITE_STATIC);
+    osap__sqlite_bind_key(stmt, d->serial, d->child, d->resource, d->domain, d->identifier);
     sqlite3_bind_text(stmt, 6, d->value, -1, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 7, now);
     err = osap__sqlite_exec(st, stmt, "store a desired value", NULL);
@@ -36,11 +32,7 @@ static osap_err desired_remove(struct osap_store *st, const struct osap_attribut
     osap_err err = osap__sqlite_stmt(st, sql, &stmt);
 
     if (err) return err;
-    sqlite3_bind_text(stmt, 1, k->serial, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 2, k->child, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 3, k->resource, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 4, k->domain, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 5, k->identifier, -1, SQLITE_STATIC);
+    osap__sqlite_bind_key(stmt, k->serial, k->child, k->resource, k->domain, k->identifier);
     err = osap__sqlite_exec(st, stmt, "remove a desired value", &changes);
     osap__sqlite_done(stmt);
     if (err == OSAP_OK && changes == 0) err = OSAP_ENOTFOUND;
@@ -63,18 +55,11 @@ static osap_err desired_list(struct osap_store *st, const struct osap_attribute_
     int rc;
 
     if (err) return err;
-    sqlite3_bind_text(stmt, 1, f->serial, -1, SQLITE_STATIC);
-    osap__sqlite_bind_opt(stmt, 2, f->child);
-    osap__sqlite_bind_opt(stmt, 3, f->resource);
-    osap__sqlite_bind_opt(stmt, 4, f->domain);
-    osap__sqlite_bind_opt(stmt, 5, f->identifier);
+    osap__sqlite_bind_filter(stmt, f);
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         memset(&d, 0, sizeof(d));
-        d.serial = (const char *)sqlite3_column_text(stmt, 0);
-        d.child = (const char *)sqlite3_column_text(stmt, 1);
-        d.resource = (const char *)sqlite3_column_text(stmt, 2);
-        d.domain = (const char *)sqlite3_column_text(stmt, 3);
-        d.identifier = (const char *)sqlite3_column_text(stmt, 4);
+        osap__sqlite_column_key(stmt, 0, &d.serial, &d.child, &d.resource, &d.domain,
+                                &d.identifier);
         d.value = (const char *)sqlite3_column_text(stmt, 5);
         d.version = sqlite3_column_int64(stmt, 6);
         d.updated_at = sqlite3_column_int64(stmt, 7);

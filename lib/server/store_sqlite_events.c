@@ -62,11 +62,7 @@ static osap_err event_add(struct osap_store *st, const struct osap_event *ev, in
     }
     err = osap__sqlite_stmt(st, sql, &stmt);
     if (err) return err;
-    sqlite3_bind_text(stmt, 1, ev->serial, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 2, ev->child, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 3, ev->resource, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 4, ev->domain, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 5, ev->identifier, -1, SQLITE_STATIC);
+    osap__sqlite_bind_key(stmt, ev->serial, ev->child, ev->resource, ev->domain, ev->identifier);
     if (ev->seq >= 0) sqlite3_bind_int64(stmt, 6, ev->seq);
     osap__sqlite_bind_opt(stmt, 7, ev->uuid);
     sqlite3_bind_int(stmt, 8, ev->level);
@@ -133,11 +129,8 @@ static osap_err event_list(struct osap_store *st, const struct osap_event_filter
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         memset(&ev, 0, sizeof(ev));
         ev.id = sqlite3_column_int64(stmt, 0);
-        ev.serial = (const char *)sqlite3_column_text(stmt, 1);
-        ev.child = (const char *)sqlite3_column_text(stmt, 2);
-        ev.resource = (const char *)sqlite3_column_text(stmt, 3);
-        ev.domain = (const char *)sqlite3_column_text(stmt, 4);
-        ev.identifier = (const char *)sqlite3_column_text(stmt, 5);
+        osap__sqlite_column_key(stmt, 1, &ev.serial, &ev.child, &ev.resource, &ev.domain,
+                                &ev.identifier);
         ev.seq = sqlite3_column_type(stmt, 6) == SQLITE_NULL ? -1 : sqlite3_column_int64(stmt, 6);
         ev.uuid = (const char *)sqlite3_column_text(stmt, 7);
         ev.level = sqlite3_column_int(stmt, 8);
