@@ -141,20 +141,6 @@ void api_attributes_get(struct api_call *c)
 
 /* ---- PUT .../attributes/{domain}/{identifier} ---- */
 
-static void devreq_free(void *p)
-{
-    struct api_devreq *r = p;
-    if (!r) return;
-    osap_free(r->value_json);
-    osap_free(r);
-}
-
-static osap_err stored_version(const struct osap_desired *d, void *userdata)
-{
-    *(int64_t *)userdata = d->version;
-    return OSAP_OK;
-}
-
 static void set_work(struct api_call *c, struct osap_store *st)
 {
     struct api_devreq *r = c->data;
@@ -176,43 +162,24 @@ static void set_work(struct api_call *c, struct osap_store *st)
     err = osap_store_begin(st);
     if (err == OSAP_OK) err = osap_store_desired_put(st, &d);
     if (err == OSAP_OK)
-        err = osap_store_desired_list(st, &key, stored_version, &r->desired_version);
+        err = osap_store_desired_list(st, &key, api_devreq_desired_version, &r->desired_version);
     if (err == OSAP_OK) err = osap_store_commit(st);
     if (err) {
         osap_store_rollback(st);
         api_reply_store_error(c, err, API_E_DEVICE_NOT_FOUND, "store the desired value");
         return;
     }
-    if (r->async) {
-        struct osap_request q = {0};
-        q.serial = r->serial;
-        q.kind = OSAP_REQUEST_KIND_SET;
-        q.child = r->child;
-        q.resource = r->resource;
-        q.domain = r->domain;
-        q.identifier = r->identifier;
-        q.input = r->value_json;
-        err = osap_store_request_add(st, &q, &r->request_id);
-        if (err) api_reply_store_error(c, err, API_E_DEVICE_NOT_FOUND, "record the request");
-    }
+    if (r->async) api_devreq_record(c, st);
 }
 
 void api_attribute_set(struct api_call *c)
 {
     static const char *const known[] = {"value", NULL};
-    struct api_devreq *r = osap_calloc(1, sizeof(*r));
+    struct api_devreq *r;
     cJSON *body = NULL, *value;
 
-    if (!r) {
-        api_reply_error(c, 500, API_E_INTERNAL, NULL, "out of memory");
-        goto fail;
-    }
-    c->data = r;
-    c->data_free = devreq_free;
-    r->kind = OSAPD_DAS_ATTRIBUTE_SET;
-    if (!api_devreq_parse(c, r, c->args[1], c->args[2]) || !api_input_object(c, false, &body) ||
-        !api_input_known(c, body, known))
-        goto fail;
+    if (!api_devreq_begin(c, OSAPD_DAS_ATTRIBUTE_SET, false, known, &body)) goto fail;
+    r = c->data;
     value = cJSON_GetObjectItemCaseSensitive(body, "value");
     if (!value) {
         api_reply_error(c, 400, API_E_MISSING_FIELD, "value", "value is required");

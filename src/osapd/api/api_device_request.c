@@ -19,6 +19,53 @@
 #include <string.h>
 #include <strings.h>
 
+static void devreq_free(void *p)
+{
+    struct api_devreq *r = p;
+    if (!r) return;
+    osap_free(r->value_json);
+    osap_free(r);
+}
+
+bool api_devreq_begin(struct api_call *c, enum osapd_das_request_kind kind, bool empty_ok,
+                      const char *const *known, cJSON **body)
+{
+    struct api_devreq *r = osap_calloc(1, sizeof(*r));
+
+    if (!r) {
+        api_reply_error(c, 500, API_E_INTERNAL, NULL, "out of memory");
+        return false;
+    }
+    c->data = r;
+    c->data_free = devreq_free;
+    r->kind = kind;
+    return api_devreq_parse(c, r, c->args[1], c->args[2]) && api_input_object(c, empty_ok, body) &&
+           api_input_known(c, *body, known);
+}
+
+/* The kind of @p r as the requests table names it. */
+static const char *request_kind(const struct api_devreq *r)
+{
+    return r->kind == OSAPD_DAS_ATTRIBUTE_SET ? OSAP_REQUEST_KIND_SET : OSAP_REQUEST_KIND_OPERATE;
+}
+
+void api_devreq_record(struct api_call *c, struct osap_store *st)
+{
+    struct api_devreq *r = c->data;
+    struct osap_request q = {0};
+    osap_err err;
+
+    q.serial = r->serial;
+    q.kind = request_kind(r);
+    q.child = r->child;
+    q.resource = r->resource;
+    q.domain = r->domain;
+    q.identifier = r->identifier;
+    q.input = r->value_json;
+    err = osap_store_request_add(st, &q, &r->request_id);
+    if (err) api_reply_store_error(c, err, API_E_DEVICE_NOT_FOUND, "record the request");
+}
+
 static bool copy_word(struct api_call *c, const char *name, const char *v, char *dst, size_t cap)
 {
     if (!api_word_valid(v) || strlen(v) >= cap) {
@@ -215,7 +262,7 @@ static void record_work(struct api_call *c, struct osap_store *st)
 
 /* After a device answered an attribute set, its desired value has been
  * delivered: forget it unless a newer one was stored meanwhile. */
-static osap_err desired_version(const struct osap_desired *d, void *userdata)
+osap_err api_devreq_desired_version(const struct osap_desired *d, void *userdata)
 {
     *(int64_t *)userdata = d->version;
     return OSAP_OK;
@@ -228,7 +275,7 @@ static void clear_desired_work(struct api_call *c, struct osap_store *st)
     int64_t version = 0;
 
     if (osap_store_begin(st) != OSAP_OK) return;
-    if (osap_store_desired_list(st, &key, desired_version, &version) == OSAP_OK &&
+    if (osap_store_desired_list(st, &key, api_devreq_desired_version, &version) == OSAP_OK &&
         version == r->desired_version)
         osap_store_desired_remove(st, &key);
     if (osap_store_commit(st) != OSAP_OK) osap_store_rollback(st);
@@ -328,9 +375,7 @@ static void reply_accepted(struct api_call *c)
 
     cJSON_AddNumberToObject(o, "request_id", (double)r->request_id);
     cJSON_AddStringToObject(o, "status", OSAP_REQUEST_PENDING);
-    cJSON_AddStringToObject(o, "kind",
-                            r->kind == OSAPD_DAS_ATTRIBUTE_SET ? OSAP_REQUEST_KIND_SET
-                                                               : OSAP_REQUEST_KIND_OPERATE);
+    cJSON_AddStringToObject(o, "kind", request_kind(r));
     api_reply_header(c, "Location", "/api/v1/requests/%lld", (long long)r->request_id);
     api_reply_json(c, 202, o);
     api_call_respond(c);

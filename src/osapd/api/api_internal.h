@@ -146,10 +146,10 @@ struct api {
     struct api_link *link;
     struct api_pool *pool;
     struct osap_models *models; /* the process's registry (osapd_models()); may be NULL */
-    struct osapd_das *das; /* NULL when the das service does not run here */
-    struct ingest *ingest; /* NULL when there is no ingest to listen to */
-    int ingest_handle;     /* 0 = not listening */
-    char *pictures_dir;    /* data_dir/pictures */
+    struct osapd_das *das;      /* NULL when the das service does not run here */
+    struct ingest *ingest;      /* NULL when there is no ingest to listen to */
+    int ingest_handle;          /* 0 = not listening */
+    char *pictures_dir;         /* data_dir/pictures */
     int64_t started_at;
     bool stopping;
     /* Live event streams (api_stream.c), API thread only. */
@@ -465,6 +465,22 @@ struct api_devreq {
     int64_t desired_version; /* attribute set: the stored desired version */
     int64_t started_ms;
 };
+
+/** Start a request of @p kind to a device for the route's path (args[1] the
+ *  domain, args[2] the identifier): a new struct api_devreq in @p c->data (freed
+ *  with the call) with its query parsed (api_devreq_parse()), and the JSON object
+ *  body (@p empty_ok: may be absent) with only the members in @p known into
+ *  @p body (the caller deletes it). false once replied (400, 500). */
+bool api_devreq_begin(struct api_call *c, enum osapd_das_request_kind kind, bool empty_ok,
+                      const char *const *known, cJSON **body);
+
+/** On a store thread, for an asynchronous request: its row in the requests table
+ *  (its id in request_id; a reply on failure). */
+void api_devreq_record(struct api_call *c, struct osap_store *st);
+
+/** A desired-value row's version into the int64_t at @p userdata (a callback of
+ *  osap_store_desired_list() for one key). */
+osap_err api_devreq_desired_version(const struct osap_desired *d, void *userdata);
 
 /** Parse ?resource=, ?child=, ?timeout=, ?async= / Prefer: respond-async and the
  *  path's domain and identifier into @p r (400 reply and false on bad input). */

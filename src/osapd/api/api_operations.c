@@ -9,19 +9,10 @@
 
 #include <string.h>
 
-static void devreq_free(void *p)
-{
-    struct api_devreq *r = p;
-    if (!r) return;
-    osap_free(r->value_json);
-    osap_free(r);
-}
-
 static void invoke_work(struct api_call *c, struct osap_store *st)
 {
     struct api_devreq *r = c->data;
     cJSON *input = r->value_json ? cJSON_Parse(r->value_json) : NULL;
-    osap_err err;
     bool ok;
 
     if (r->value_json && !input) {
@@ -30,35 +21,17 @@ static void invoke_work(struct api_call *c, struct osap_store *st)
     }
     ok = api_devreq_check(c, st, r, OSAP_MODEL_CHECK_INPUT, input);
     cJSON_Delete(input);
-    if (!ok || !r->async) return;
-    struct osap_request q = {0};
-    q.serial = r->serial;
-    q.kind = OSAP_REQUEST_KIND_OPERATE;
-    q.child = r->child;
-    q.resource = r->resource;
-    q.domain = r->domain;
-    q.identifier = r->identifier;
-    q.input = r->value_json;
-    err = osap_store_request_add(st, &q, &r->request_id);
-    if (err) api_reply_store_error(c, err, API_E_DEVICE_NOT_FOUND, "record the request");
+    if (ok && r->async) api_devreq_record(c, st);
 }
 
 void api_operation_invoke(struct api_call *c)
 {
     static const char *const known[] = {"input", NULL};
-    struct api_devreq *r = osap_calloc(1, sizeof(*r));
+    struct api_devreq *r;
     cJSON *body = NULL, *input;
 
-    if (!r) {
-        api_reply_error(c, 500, API_E_INTERNAL, NULL, "out of memory");
-        goto fail;
-    }
-    c->data = r;
-    c->data_free = devreq_free;
-    r->kind = OSAPD_DAS_OPERATE;
-    if (!api_devreq_parse(c, r, c->args[1], c->args[2]) || !api_input_object(c, true, &body) ||
-        !api_input_known(c, body, known))
-        goto fail;
+    if (!api_devreq_begin(c, OSAPD_DAS_OPERATE, true, known, &body)) goto fail;
+    r = c->data;
     /* No input (or null) sends {"data":{}}: what an operation without input takes. */
     input = cJSON_GetObjectItemCaseSensitive(body, "input");
     if (input && !cJSON_IsNull(input) && !(r->value_json = api_json_print(input))) {
