@@ -3,6 +3,8 @@
  * records, failures of single records, and draining at stop. */
 #include "testutil.h"
 
+#include "store_fixture.h"
+
 #include "ingest/ingest.h"
 #include "store.h"
 
@@ -26,16 +28,10 @@ struct fixture {
 static int setup(void **state)
 {
     struct fixture *fx = calloc(1, sizeof(*fx));
-    const char *tmp = getenv("TMPDIR");
-    struct osap_device d;
 
-    snprintf(fx->dir, sizeof(fx->dir), "%s/osap-test-ingest-XXXXXX", tmp && *tmp ? tmp : P_tmpdir);
-    if (!mkdtemp(fx->dir)) return -1;
+    if (store_fixture_dir(fx->dir, sizeof(fx->dir), "ingest")) return -1;
     snprintf(fx->db, sizeof(fx->db), "%s/osap.db", fx->dir);
-    fx->scfg.backend = "sqlite";
-    fx->scfg.busy_timeout_ms = 5000;
-    fx->scfg.synchronous = "normal";
-    fx->scfg.cache_size = 1 << 20;
+    store_fixture_config(&fx->scfg, 5000);
     fx->icfg.queue_max = 100000;
     fx->icfg.queue_max_bytes = 64u << 20;
     fx->icfg.max_batch = 1000;
@@ -43,10 +39,7 @@ static int setup(void **state)
     fx->icfg.synchronous = "normal";
     fx->icfg.dedup_window = 600000;
     if (osap_store_open(&fx->scfg, fx->dir, &fx->st)) return -1;
-    memset(&d, 0, sizeof(d));
-    strcpy(d.secret, "ABCDEF");
-    strcpy(d.serial, "Q12345678");
-    if (osap_store_device_add(fx->st, &d)) return -1;
+    if (store_fixture_device(fx->st, "Q12345678")) return -1;
     *state = fx;
     return 0;
 }
@@ -54,13 +47,12 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *fx = *state;
-    char cmd[4200];
+    int rc;
     ingest_free(fx->ing);
     osap_store_close(fx->st);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-    if (system(cmd) != 0) return -1;
+    rc = store_fixture_rmdir(fx->dir);
     free(fx);
-    return 0;
+    return rc;
 }
 
 static void start(struct fixture *fx)

@@ -2,6 +2,8 @@
  * transaction (all or nothing), and the DAS node choice. */
 #include "testutil.h"
 
+#include "store_fixture.h"
+
 #include "store.h"
 #include "store_lbs.h"
 #include "util.h"
@@ -21,24 +23,12 @@ struct fixture {
 static int setup(void **state)
 {
     struct fixture *fx = calloc(1, sizeof(*fx));
-    const char *tmp = getenv("TMPDIR");
-    struct osap_device d;
 
-    snprintf(fx->dir, sizeof(fx->dir), "%s/osap-test-lbs-store-XXXXXX",
-             tmp && *tmp ? tmp : P_tmpdir);
-    if (!mkdtemp(fx->dir)) return -1;
-    fx->cfg.backend = "sqlite";
-    fx->cfg.busy_timeout_ms = 2000;
-    fx->cfg.synchronous = "normal";
-    fx->cfg.cache_size = 1 << 20;
+    if (store_fixture_dir(fx->dir, sizeof(fx->dir), "lbs-store")) return -1;
+    store_fixture_config(&fx->cfg, 2000);
     if (osap_store_open(&fx->cfg, fx->dir, &fx->st) != OSAP_OK) return -1;
-    memset(&d, 0, sizeof(d));
-    d.auth_mode = OSAP_AUTH_SAP;
-    strcpy(d.secret, "ABCDEF");
-    strcpy(d.serial, "Q1");
-    if (osap_store_device_add(fx->st, &d) != OSAP_OK) return -1;
-    strcpy(d.serial, "Q2");
-    if (osap_store_device_add(fx->st, &d) != OSAP_OK) return -1;
+    if (store_fixture_device(fx->st, "Q1") != OSAP_OK) return -1;
+    if (store_fixture_device(fx->st, "Q2") != OSAP_OK) return -1;
     *state = fx;
     return 0;
 }
@@ -46,17 +36,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *fx = *state;
-    char path[4300];
+    int rc;
     osap_store_close(fx->st);
-    for (const char *const *n =
-             (const char *const[]){"osap.db", "osap.db-wal", "osap.db-shm", NULL};
-         *n; n++) {
-        snprintf(path, sizeof(path), "%s/%s", fx->dir, *n);
-        unlink(path);
-    }
-    rmdir(fx->dir);
+    rc = store_fixture_rmdir(fx->dir);
     free(fx);
-    return 0;
+    return rc;
 }
 
 /* Run SQL on the database with a connection of our own. */

@@ -2,6 +2,8 @@
  * operation of every concern. Concurrency is in test_store_concurrency.c. */
 #include "testutil.h"
 
+#include "store_fixture.h"
+
 #include "store.h"
 #include "store_sqlite.h"
 #include "util.h"
@@ -23,14 +25,9 @@ struct fixture {
 static int setup(void **state)
 {
     struct fixture *fx = calloc(1, sizeof(*fx));
-    const char *tmp = getenv("TMPDIR");
-    snprintf(fx->dir, sizeof(fx->dir), "%s/osap-test-store-XXXXXX", tmp && *tmp ? tmp : P_tmpdir);
-    if (!mkdtemp(fx->dir)) return -1;
+    if (store_fixture_dir(fx->dir, sizeof(fx->dir), "store")) return -1;
     snprintf(fx->db, sizeof(fx->db), "%s/osap.db", fx->dir);
-    fx->cfg.backend = "sqlite";
-    fx->cfg.busy_timeout_ms = 2000;
-    fx->cfg.synchronous = "normal";
-    fx->cfg.cache_size = 1 << 20;
+    store_fixture_config(&fx->cfg, 2000);
     *state = fx;
     return 0;
 }
@@ -38,16 +35,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *fx = *state;
-    char path[4300];
+    int rc;
     osap_store_close(fx->st);
-    unlink(fx->db);
-    snprintf(path, sizeof(path), "%s-wal", fx->db);
-    unlink(path);
-    snprintf(path, sizeof(path), "%s-shm", fx->db);
-    unlink(path);
-    rmdir(fx->dir);
+    rc = store_fixture_rmdir(fx->dir);
     free(fx);
-    return 0;
+    return rc;
 }
 
 static struct osap_store *open_store(struct fixture *fx)

@@ -2,6 +2,8 @@
  * process holding the write lock (busy waiting, busy failure, readers unblocked). */
 #include "testutil.h"
 
+#include "store_fixture.h"
+
 #include "store.h"
 #include "util.h"
 
@@ -20,14 +22,9 @@ static struct osap_store_config cfg;
 static int setup(void **state)
 {
     struct osap_store *st = NULL;
-    const char *tmp = getenv("TMPDIR");
     (void)state;
-    snprintf(dir, sizeof(dir), "%s/osap-test-storecc-XXXXXX", tmp && *tmp ? tmp : P_tmpdir);
-    if (!mkdtemp(dir)) return -1;
-    cfg.backend = "sqlite";
-    cfg.busy_timeout_ms = 5000;
-    cfg.synchronous = "normal";
-    cfg.cache_size = 1 << 20;
+    if (store_fixture_dir(dir, sizeof(dir), "storecc")) return -1;
+    store_fixture_config(&cfg, 5000);
     /* Create the database before any thread or process uses it. */
     if (osap_store_open(&cfg, dir, &st) != OSAP_OK) return -1;
     osap_store_close(st);
@@ -36,14 +33,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    static const char *const files[] = {"osap.db", "osap.db-wal", "osap.db-shm"};
-    char path[4200];
     (void)state;
-    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-        unlink(path);
-    }
-    return rmdir(dir);
+    return store_fixture_rmdir(dir);
 }
 
 static struct osap_device make_device(const char *serial)

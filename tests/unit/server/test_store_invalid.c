@@ -5,6 +5,8 @@
  * or clears it; a v2 database moves to v3 with every old row unmarked. */
 #include "testutil.h"
 
+#include "store_fixture.h"
+
 #include "store.h"
 #include "store_sqlite.h"
 
@@ -24,14 +26,9 @@ struct fixture {
 static int setup(void **state)
 {
     struct fixture *fx = calloc(1, sizeof(*fx));
-    const char *tmp = getenv("TMPDIR");
-    snprintf(fx->dir, sizeof(fx->dir), "%s/osap-test-invalid-XXXXXX", tmp && *tmp ? tmp : P_tmpdir);
-    if (!mkdtemp(fx->dir)) return -1;
+    if (store_fixture_dir(fx->dir, sizeof(fx->dir), "invalid")) return -1;
     snprintf(fx->db, sizeof(fx->db), "%s/osap.db", fx->dir);
-    fx->cfg.backend = "sqlite";
-    fx->cfg.busy_timeout_ms = 2000;
-    fx->cfg.synchronous = "normal";
-    fx->cfg.cache_size = 1 << 20;
+    store_fixture_config(&fx->cfg, 2000);
     *state = fx;
     return 0;
 }
@@ -39,12 +36,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *fx = *state;
-    char cmd[4300];
+    int rc;
     osap_store_close(fx->st);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-    if (system(cmd) != 0) return -1;
+    rc = store_fixture_rmdir(fx->dir);
     free(fx);
-    return 0;
+    return rc;
 }
 
 static void add_device(struct fixture *fx, const char *serial)

@@ -2,6 +2,8 @@
  * and counts, event level filter and oldest-first walks, pictures, requests. */
 #include "testutil.h"
 
+#include "store_fixture.h"
+
 #include "store.h"
 #include "util.h"
 
@@ -19,13 +21,8 @@ struct fixture {
 static int setup(void **state)
 {
     struct fixture *fx = calloc(1, sizeof(*fx));
-    const char *tmp = getenv("TMPDIR");
-    snprintf(fx->dir, sizeof(fx->dir), "%s/osap-test-storep-XXXXXX", tmp && *tmp ? tmp : P_tmpdir);
-    if (!mkdtemp(fx->dir)) return -1;
-    fx->cfg.backend = "sqlite";
-    fx->cfg.busy_timeout_ms = 2000;
-    fx->cfg.synchronous = "normal";
-    fx->cfg.cache_size = 1 << 20;
+    if (store_fixture_dir(fx->dir, sizeof(fx->dir), "storep")) return -1;
+    store_fixture_config(&fx->cfg, 2000);
     if (osap_store_open(&fx->cfg, fx->dir, &fx->st) != OSAP_OK) return -1;
     *state = fx;
     return 0;
@@ -34,16 +31,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *fx = *state;
-    char path[4300];
+    int rc;
     osap_store_close(fx->st);
-    static const char *const files[] = {"osap.db", "osap.db-wal", "osap.db-shm"};
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(path, sizeof(path), "%s/%s", fx->dir, files[i]);
-        unlink(path);
-    }
-    rmdir(fx->dir);
+    rc = store_fixture_rmdir(fx->dir);
     free(fx);
-    return 0;
+    return rc;
 }
 
 static void add_device(struct osap_store *st, const char *serial, const char *name,

@@ -3,6 +3,8 @@
  * reported attributes (last report wins) and desired values (versioned). */
 #include "testutil.h"
 
+#include "store_fixture.h"
+
 #include "store.h"
 
 #include <stdio.h>
@@ -19,22 +21,12 @@ struct fixture {
 static int setup(void **state)
 {
     struct fixture *fx = calloc(1, sizeof(*fx));
-    const char *tmp = getenv("TMPDIR");
-    struct osap_device d;
 
-    snprintf(fx->dir, sizeof(fx->dir), "%s/osap-test-records-XXXXXX", tmp && *tmp ? tmp : P_tmpdir);
-    if (!mkdtemp(fx->dir)) return -1;
-    fx->cfg.backend = "sqlite";
-    fx->cfg.busy_timeout_ms = 2000;
-    fx->cfg.synchronous = "normal";
-    fx->cfg.cache_size = 1 << 20;
+    if (store_fixture_dir(fx->dir, sizeof(fx->dir), "records")) return -1;
+    store_fixture_config(&fx->cfg, 2000);
     if (osap_store_open(&fx->cfg, fx->dir, &fx->st)) return -1;
-    memset(&d, 0, sizeof(d));
-    strcpy(d.secret, "ABCDEF");
-    strcpy(d.serial, "Q12345678");
-    if (osap_store_device_add(fx->st, &d)) return -1;
-    strcpy(d.serial, "Q87654321");
-    if (osap_store_device_add(fx->st, &d)) return -1;
+    if (store_fixture_device(fx->st, "Q12345678")) return -1;
+    if (store_fixture_device(fx->st, "Q87654321")) return -1;
     *state = fx;
     return 0;
 }
@@ -42,12 +34,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *fx = *state;
-    char cmd[4200];
+    int rc;
     osap_store_close(fx->st);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx->dir);
-    if (system(cmd) != 0) return -1;
+    rc = store_fixture_rmdir(fx->dir);
     free(fx);
-    return 0;
+    return rc;
 }
 
 static struct osap_event event(const char *serial, const char *uuid, int64_t seq, int64_t at)

@@ -1,0 +1,60 @@
+/*
+ * What the store tests share: a scratch directory for the database, the store
+ * settings they open it with, and a device to hang rows on. Header-only
+ * (static inline) so each test executable takes what it uses.
+ */
+#ifndef TEST_STORE_FIXTURE_H
+#define TEST_STORE_FIXTURE_H
+
+#include "store.h"
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Make the scratch directory $TMPDIR/osap-test-NAME-XXXXXX (P_tmpdir without
+ * TMPDIR) into @p dir (@p cap bytes): 0, or -1 when it cannot be made. */
+static inline int store_fixture_dir(char *dir, size_t cap, const char *name)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, cap, "%s/osap-test-%s-XXXXXX", tmp && *tmp ? tmp : P_tmpdir, name);
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+/* The settings the tests open their store with: SQLite, synchronous=normal, a
+ * 1 MiB page cache, @p busy_timeout_ms to wait for a lock. */
+static inline void store_fixture_config(struct osap_store_config *cfg, int64_t busy_timeout_ms)
+{
+    cfg->backend = "sqlite";
+    cfg->busy_timeout_ms = busy_timeout_ms;
+    cfg->synchronous = "normal";
+    cfg->cache_size = 1 << 20;
+}
+
+static inline int store_fixture_remove_one(const char *path, const struct stat *sb, int flag,
+                                           struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+/* Remove the scratch directory @p dir and all it holds: 0, or -1. */
+static inline int store_fixture_rmdir(const char *dir)
+{
+    return nftw(dir, store_fixture_remove_one, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
+}
+
+/* Add the device @p serial (SAP, code ABCDEF) to @p st. */
+static inline osap_err store_fixture_device(struct osap_store *st, const char *serial)
+{
+    struct osap_device d;
+    memset(&d, 0, sizeof(d));
+    d.auth_mode = OSAP_AUTH_SAP;
+    strcpy(d.secret, "ABCDEF");
+    snprintf(d.serial, sizeof(d.serial), "%s", serial);
+    return osap_store_device_add(st, &d);
+}
+
+#endif
