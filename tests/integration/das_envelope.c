@@ -12,6 +12,7 @@
 #include "osap/alloc.h"
 #include "osap/crypto.h"
 #include "osap/envelope.h"
+#include "test_hex.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,34 +22,6 @@ static int usage(void)
 {
     fprintf(stderr, "usage: das-envelope seal KEY COMMON BODY | open KEY HEX | cbc KEY TEXT\n");
     return 2;
-}
-
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-static uint8_t *unhex(const char *s, size_t *len)
-{
-    size_t n = strlen(s);
-    uint8_t *out;
-
-    if (n % 2) return NULL;
-    out = osap_malloc(n / 2 + 1);
-    if (!out) return NULL;
-    for (size_t i = 0; i < n / 2; i++) {
-        int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            osap_free(out);
-            return NULL;
-        }
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    *len = n / 2;
-    return out;
 }
 
 static void print_hex(const uint8_t *p, size_t len)
@@ -65,7 +38,7 @@ int main(int argc, char **argv)
     int rc = 1;
 
     if (argc < 4) return usage();
-    key = unhex(argv[2], &key_len);
+    key = test_unhex(argv[2], &key_len);
     if (!key || key_len != OSAP_AES_KEY_LEN) {
         osap_free(key);
         return usage();
@@ -80,7 +53,7 @@ int main(int argc, char **argv)
         }
     } else if (strcmp(argv[1], "open") == 0 && argc == 4) {
         struct osap_envelope_view v;
-        in = unhex(argv[3], &in_len);
+        in = test_unhex(argv[3], &in_len);
         out = osap_malloc(in_len + 1);
         if (in && out && osap_envelope_open(key, in, in_len, out, in_len, &v) == OSAP_OK) {
             printf("%.*s\n%.*s\n", (int)v.common_len, v.common, (int)v.body_len,

@@ -13,6 +13,7 @@
  * Exit 0 on success, 1 on a store error (message on standard error), 2 on usage.
  */
 #include "store.h"
+#include "test_hex.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -77,14 +78,6 @@ static osap_err print_attribute(const struct osap_attribute *a, void *userdata)
     return OSAP_OK;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 int main(int argc, char **argv)
 {
     struct osap_store_config cfg = {"sqlite", 10000, "normal", 1 << 20};
@@ -101,19 +94,12 @@ int main(int argc, char **argv)
 
     if (strcmp(cmd, "session") == 0 && argc == 6) {
         struct osap_session s;
-        const char *hex = argv[5];
+        size_t key_len = 0;
         memset(&s, 0, sizeof(s));
-        if (strlen(hex) != 2 * OSAP_SESSION_KEY_LEN) {
+        if (test_hex_decode(argv[5], s.session_key, sizeof(s.session_key), &key_len) != 0 ||
+            key_len != OSAP_SESSION_KEY_LEN) {
             rc = usage();
             goto out;
-        }
-        for (size_t i = 0; i < OSAP_SESSION_KEY_LEN; i++) {
-            int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
-            if (hi < 0 || lo < 0) {
-                rc = usage();
-                goto out;
-            }
-            s.session_key[i] = (uint8_t)(hi << 4 | lo);
         }
         snprintf(s.serial, sizeof(s.serial), "%s", serial);
         snprintf(s.devid, sizeof(s.devid), "%s", argv[4]);

@@ -23,6 +23,7 @@
 #include "osap/crypto.h"
 #include "service.h"
 #include "store.h"
+#include "test_hex.h"
 
 #include <getopt.h>
 #include <pthread.h>
@@ -58,35 +59,6 @@ static int die(const char *fmt, ...)
     fprintf(stderr, "\n");
     va_end(ap);
     return 2;
-}
-
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* Decode hex text into a new buffer. */
-static uint8_t *unhex(const char *s, size_t *len)
-{
-    size_t n = strlen(s);
-    uint8_t *out;
-
-    if (n % 2) return NULL;
-    out = osap_malloc(n / 2 + 1);
-    if (!out) return NULL;
-    for (size_t i = 0; i < n / 2; i++) {
-        int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
-            osap_free(out);
-            return NULL;
-        }
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    *len = n / 2;
-    return out;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -249,7 +221,7 @@ int main(int argc, char **argv)
             devices[n_devices++] = optarg;
             break;
         case 'k':
-            raw = unhex(optarg, &len);
+            raw = test_unhex(optarg, &len);
             if (!raw || len != OSAP_P384_SECRET_LEN) return die("--ecdh-private: %s", optarg);
             memcpy(fixed.priv, raw, len);
             osap_free(raw);
@@ -261,7 +233,7 @@ int main(int argc, char **argv)
             break;
         case 'r':
             osap_free(fixed.rng);
-            fixed.rng = unhex(optarg, &fixed.rng_len);
+            fixed.rng = test_unhex(optarg, &fixed.rng_len);
             if (!fixed.rng || !fixed.rng_len) return die("--rng: %s", optarg);
             break;
         case 'a':
