@@ -6,6 +6,7 @@
 #ifndef TEST_LBS_CAPTURE_H
 #define TEST_LBS_CAPTURE_H
 
+#include "golden_capture.h"
 #include "testutil.h"
 
 #include <cjson/cJSON.h>
@@ -14,20 +15,6 @@
 #include <string.h>
 
 #define CAP_MAX_MSGS 64
-
-static const char *const cap_files[] = {
-    "captures/sap_a_first_start.json",
-    "captures/sap_b_restart_path_c.json",
-    "captures/sap_c_masterkey_lost_path_b.json",
-    "captures/sap_d_wrong_vcode.json",
-    "captures/sap_e_lowercase_sharekey_accepted.json",
-    "captures/licence_a_first_start.json",
-    "captures/licence_b_restart_path_c.json",
-    "captures/licence_c_masterkey_lost_path_b.json",
-    "captures/licence_d_wrong_vcode.json",
-    "captures/licence_e_lowercase_sharekey_accepted.json",
-};
-#define CAP_NFILES (sizeof(cap_files) / sizeof(cap_files[0]))
 
 /** One LBS message of a capture; bytes is an exact-size heap copy. */
 struct cap_msg {
@@ -57,37 +44,6 @@ static inline uint8_t *cap_hex_exact(const char *hex, size_t *len)
     return out;
 }
 
-static inline const cJSON *cap_get(const cJSON *obj, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-    if (!v) fail_msg("capture: member '%s' missing", name);
-    return v;
-}
-
-static inline const char *cap_str(const cJSON *obj, const char *name)
-{
-    const cJSON *v = cap_get(obj, name);
-    if (!cJSON_IsString(v)) fail_msg("capture: member '%s' is not a string", name);
-    return v->valuestring;
-}
-
-static inline int cap_int(const cJSON *obj, const char *name)
-{
-    const cJSON *v = cap_get(obj, name);
-    if (!cJSON_IsNumber(v)) fail_msg("capture: member '%s' is not a number", name);
-    return v->valueint;
-}
-
-/* Decode hex text of exactly @p n bytes into @p out. */
-static inline void cap_hex_into(const char *hex, uint8_t *out, size_t n)
-{
-    size_t len;
-    uint8_t *b = test_hex(hex, &len);
-    if (len != n) fail_msg("capture: expected %zu bytes of hex, got %zu", n, len);
-    memcpy(out, b, n);
-    test_free_buf(b);
-}
-
 static inline void cap_load(struct capture *c, const char *file)
 {
     size_t len;
@@ -97,17 +53,17 @@ static inline void cap_load(struct capture *c, const char *file)
     c->root = cJSON_ParseWithLength(text, len);
     free(text);
     if (!c->root) fail_msg("cannot parse %s", file);
-    const cJSON *msgs = cap_get(c->root, "messages"), *m;
+    const cJSON *msgs = golden_get(c->root, "messages"), *m;
     cJSON_ArrayForEach(m, msgs)
     {
-        if (strcmp(cap_str(m, "service"), "lbs") != 0) continue;
+        if (strcmp(golden_str(m, "service"), "lbs") != 0) continue;
         assert_true(c->n < CAP_MAX_MSGS);
         struct cap_msg *cm = &c->msgs[c->n++];
-        cm->conn = cap_int(m, "conn");
-        cm->to_server = strcmp(cap_str(m, "dir"), "dev->srv") == 0;
-        cm->kind = cap_str(m, "kind");
-        cm->bytes = cap_hex_exact(cap_str(m, "hex"), &cm->len);
-        cm->fields = cap_get(m, "fields");
+        cm->conn = golden_int(m, "conn");
+        cm->to_server = strcmp(golden_str(m, "dir"), "dev->srv") == 0;
+        cm->kind = golden_str(m, "kind");
+        cm->bytes = cap_hex_exact(golden_str(m, "hex"), &cm->len);
+        cm->fields = golden_get(m, "fields");
     }
     assert_true(c->n > 0);
 }
@@ -125,7 +81,7 @@ static inline void cap_assert_hex(const cJSON *fields, const char *name, const u
                                   size_t n)
 {
     size_t len;
-    uint8_t *want = test_hex(cap_str(fields, name), &len);
+    uint8_t *want = test_hex(golden_str(fields, name), &len);
     assert_bytes_equal(got, n, want, len);
     test_free_buf(want);
 }

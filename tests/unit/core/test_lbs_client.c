@@ -98,17 +98,17 @@ static void replay_capture(const char *file)
     osap_lbs_client_t *cl = NULL;
 
     cap_load(&c, file);
-    const cJSON *dev = cap_get(c.root, "device"), *der = cap_get(c.root, "derived");
-    const cJSON *stored = cap_get(dev, "stored_before");
-    const cJSON *attempts = cap_get(der, "lbs_attempts");
+    const cJSON *dev = golden_get(c.root, "device"), *der = golden_get(c.root, "derived");
+    const cJSON *stored = golden_get(dev, "stored_before");
+    const cJSON *attempts = golden_get(der, "lbs_attempts");
     const char *devid = str_or_null(stored, "devid"), *mk = str_or_null(stored, "masterkey");
 
     memset(&rec, 0, sizeof(rec));
-    cap_hex_into(cap_str(der, "lbs_ecdh_public_hex"), rec.peer, OSAP_P384_PUBKEY_LEN);
+    golden_hex_into(golden_str(der, "lbs_ecdh_public_hex"), rec.peer, OSAP_P384_PUBKEY_LEN);
     struct osap_lbs_client_config cfg = {
-        .auth_mode = (uint8_t)cap_int(dev, "auth_mode"),
-        .subserial = cap_str(dev, "subserial"),
-        .vcode = cap_str(dev, "vcode_or_licence"),
+        .auth_mode = (uint8_t)golden_int(dev, "auth_mode"),
+        .subserial = golden_str(dev, "subserial"),
+        .vcode = golden_str(dev, "vcode_or_licence"),
         .devid = (const uint8_t *)devid,
         .master_key = (const uint8_t *)mk,
         .rng = &rng_if,
@@ -127,7 +127,7 @@ static void replay_capture(const char *file)
         /* the injected ECDH for this attempt */
         const char *pub = str_or_null(att, "device_ecdh_public_hex");
         const char *amk = str_or_null(att, "master_key");
-        if (pub) cap_hex_into(pub, rec.pub, OSAP_P384_PUBKEY_LEN);
+        if (pub) golden_hex_into(pub, rec.pub, OSAP_P384_PUBKEY_LEN);
         rec.has_mk = amk != NULL;
         if (amk) memcpy(rec.mk, amk, OSAP_MASTER_KEY_LEN);
         /* path C: random_1 is inside the recorded step-I block */
@@ -142,7 +142,7 @@ static void replay_capture(const char *file)
                                                  sizeof(rng.bytes), &n),
                              OSAP_OK);
             assert_int_equal(n, 1);
-            assert_int_equal(rng.bytes[0], cap_int(att, "random_1"));
+            assert_int_equal(rng.bytes[0], golden_int(att, "random_1"));
             rng.len = 1;
         }
         if (path) assert_int_equal(osap_lbs_client_path(cl), path[0]);
@@ -184,20 +184,20 @@ static void replay_capture(const char *file)
     const cJSON *last = cJSON_GetArrayItem(attempts, attempt - 1);
     if (str_or_null(last, "session_key_hex")) {
         struct osap_lbs_client_result res;
-        const cJSON *das = cap_get(cap_get(c.root, "server_fixed"), "das");
+        const cJSON *das = golden_get(golden_get(c.root, "server_fixed"), "das");
         uint8_t sk[16];
         assert_true(done);
         assert_int_equal(osap_lbs_client_result(cl, &res), OSAP_OK);
-        assert_int_equal(res.path, cap_str(last, "path")[0]);
-        assert_memory_equal(res.devid, cap_str(last, "devid"), OSAP_DEVID_LEN);
-        assert_memory_equal(res.master_key, cap_str(last, "master_key"), OSAP_MASTER_KEY_LEN);
-        cap_hex_into(cap_str(last, "session_key_hex"), sk, 16);
+        assert_int_equal(res.path, golden_str(last, "path")[0]);
+        assert_memory_equal(res.devid, golden_str(last, "devid"), OSAP_DEVID_LEN);
+        assert_memory_equal(res.master_key, golden_str(last, "master_key"), OSAP_MASTER_KEY_LEN);
+        golden_hex_into(golden_str(last, "session_key_hex"), sk, 16);
         assert_memory_equal(res.session_key, sk, 16);
-        assert_string_equal(res.das.address, cap_str(das, "address"));
-        assert_int_equal(res.das.port, cap_int(das, "port"));
-        assert_int_equal(res.das.udp_port, cap_int(das, "udp_port"));
-        assert_string_equal(res.das.domain, cap_str(das, "domain"));
-        assert_string_equal(res.das.server_id, cap_str(das, "server_id"));
+        assert_string_equal(res.das.address, golden_str(das, "address"));
+        assert_int_equal(res.das.port, golden_int(das, "port"));
+        assert_int_equal(res.das.udp_port, golden_int(das, "udp_port"));
+        assert_string_equal(res.das.domain, golden_str(das, "domain"));
+        assert_string_equal(res.das.server_id, golden_str(das, "server_id"));
         /* the client keeps what a device persists: next time is path C */
         assert_int_equal(osap_lbs_client_path(cl), OSAP_LBS_PATH_C);
         assert_int_equal(rng.pos, rng.len);
@@ -214,8 +214,8 @@ static void replay_capture(const char *file)
 static void test_replay_captures(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < CAP_NFILES; i++)
-        replay_capture(cap_files[i]);
+    for (size_t i = 0; i < GOLDEN_NFILES; i++)
+        replay_capture(golden_files[i]);
 }
 
 /* The wrong-code capture: result 1 retries at once with the lower case, and a
@@ -230,12 +230,12 @@ static void test_share_key_retry(void **state)
     osap_lbs_client_t *cl;
 
     cap_load(&c, "captures/sap_d_wrong_vcode.json");
-    const cJSON *dev = cap_get(c.root, "device");
+    const cJSON *dev = golden_get(c.root, "device");
     struct osap_lbs_client_config cfg = {.auth_mode = 0,
-                                         .subserial = cap_str(dev, "subserial"),
-                                         .vcode = cap_str(dev, "vcode_or_licence"),
+                                         .subserial = golden_str(dev, "subserial"),
+                                         .vcode = golden_str(dev, "vcode_or_licence"),
                                          .ecdh = &ecdh};
-    cap_hex_into(cap_str(cap_get(c.root, "derived"), "lbs_ecdh_public_hex"), rec.peer, 97);
+    golden_hex_into(golden_str(golden_get(c.root, "derived"), "lbs_ecdh_public_hex"), rec.peer, 97);
     assert_int_equal(osap_lbs_client_new(&cfg, &cl), OSAP_OK);
     const uint8_t answer1[] = {0x2a, 0x05, 0x01, 0x01, 0x01, 0x00, 0x01};
     for (int i = 0; i < 4; i++) {

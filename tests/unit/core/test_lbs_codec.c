@@ -123,30 +123,30 @@ static osap_err round_trip(enum variant v, const uint8_t *b, size_t len)
 static void check_frame_fields(const struct osap_lbs_frame *f, const cJSON *fields)
 {
     unsigned byte0, flags;
-    assert_int_equal(sscanf(cap_str(fields, "byte0"), "0x%x", &byte0), 1);
-    assert_int_equal(sscanf(cap_str(fields, "flags"), "0x%x", &flags), 1);
+    assert_int_equal(sscanf(golden_str(fields, "byte0"), "0x%x", &byte0), 1);
+    assert_int_equal(sscanf(golden_str(fields, "flags"), "0x%x", &flags), 1);
     assert_int_equal(f->byte0, byte0);
-    assert_int_equal(f->type, cap_int(fields, "type"));
+    assert_int_equal(f->type, golden_int(fields, "type"));
     assert_int_equal(f->flags, flags);
-    assert_int_equal(f->remaining, cap_int(fields, "remaining_length"));
+    assert_int_equal(f->remaining, golden_int(fields, "remaining_length"));
     cap_assert_hex(fields, "version_hex", f->version, OSAP_LBS_VERSION_LEN);
     if (f->type == OSAP_LBS_AUTH_I) {
         assert_true(f->has_var_header);
-        assert_int_equal(f->auth_type, cap_int(fields, "cur_auth_type"));
-        assert_int_equal(f->auth_type_count, cap_int(fields, "auth_type_count"));
-        const cJSON *types = cap_get(fields, "auth_types"), *t;
+        assert_int_equal(f->auth_type, golden_int(fields, "cur_auth_type"));
+        assert_int_equal(f->auth_type_count, golden_int(fields, "auth_type_count"));
+        const cJSON *types = golden_get(fields, "auth_types"), *t;
         int i = 0;
         cJSON_ArrayForEach(t, types) assert_int_equal(f->auth_types[i++], t->valueint);
         assert_int_equal(i, f->auth_type_count);
     } else if (f->type == OSAP_LBS_AUTH_II) {
         assert_true(f->has_var_header);
-        assert_int_equal(f->auth_type, cap_int(fields, "chosen_auth_type"));
+        assert_int_equal(f->auth_type, golden_int(fields, "chosen_auth_type"));
     } else {
         assert_false(f->has_var_header);
     }
     if (cJSON_GetObjectItemCaseSensitive(fields, "result")) {
         assert_true(f->has_result);
-        assert_int_equal(f->result, cap_int(fields, "result"));
+        assert_int_equal(f->result, golden_int(fields, "result"));
     } else {
         assert_false(f->has_result);
     }
@@ -154,7 +154,7 @@ static void check_frame_fields(const struct osap_lbs_frame *f, const cJSON *fiel
 
 static void check_text(const cJSON *fields, const char *name, const void *got, size_t n)
 {
-    const char *want = cap_str(fields, name);
+    const char *want = golden_str(fields, name);
     assert_int_equal(strlen(want), n);
     assert_memory_equal(got, want, n);
 }
@@ -163,8 +163,8 @@ static void check_msg_fields(enum variant v, const union msg *m, const cJSON *fi
 {
     switch (v) {
     case V_AUTH_REQ:
-        assert_int_equal(m->auth_req.auth_mode, cap_int(fields, "auth_mode"));
-        assert_int_equal(m->auth_req.subserial_len, cap_int(fields, "subserial_len"));
+        assert_int_equal(m->auth_req.auth_mode, golden_int(fields, "auth_mode"));
+        assert_int_equal(m->auth_req.subserial_len, golden_int(fields, "subserial_len"));
         check_text(fields, "subserial", m->auth_req.subserial, m->auth_req.subserial_len);
         cap_assert_hex(fields, "gcm_tag_hex", m->auth_req.tag, OSAP_GCM_TAG_LEN);
         cap_assert_hex(fields, "encrypted_pubkey_hex", m->auth_req.enc_pubkey,
@@ -182,24 +182,24 @@ static void check_msg_fields(enum variant v, const union msg *m, const cJSON *fi
     case V_DEVID_REQ: cap_assert_hex(fields, "sign_hex", m->devid_req.sign, OSAP_SIGN_LEN); break;
     case V_KEYS_RSP:
         cap_assert_hex(fields, "devid_gcm_tag_hex", m->keys_rsp.devid_tag, OSAP_GCM_TAG_LEN);
-        assert_int_equal(cap_int(fields, "devid_len"), OSAP_DEVID_LEN);
+        assert_int_equal(golden_int(fields, "devid_len"), OSAP_DEVID_LEN);
         cap_assert_hex(fields, "encrypted_devid_hex", m->keys_rsp.enc_devid, OSAP_DEVID_LEN);
         cap_assert_hex(fields, "session_key_gcm_tag_hex", m->keys_rsp.session_key_tag,
                        OSAP_GCM_TAG_LEN);
-        assert_int_equal(cap_int(fields, "session_key_len"), OSAP_SESSION_KEY_LEN);
+        assert_int_equal(golden_int(fields, "session_key_len"), OSAP_SESSION_KEY_LEN);
         cap_assert_hex(fields, "encrypted_session_key_hex", m->keys_rsp.enc_session_key,
                        OSAP_SESSION_KEY_LEN);
         cap_assert_hex(fields, "sign_hex", m->keys_rsp.sign, OSAP_SIGN_LEN);
         break;
     case V_REFRESH_REQ:
-        assert_int_equal(cap_int(fields, "devid_len"), OSAP_DEVID_LEN);
+        assert_int_equal(golden_int(fields, "devid_len"), OSAP_DEVID_LEN);
         check_text(fields, "devid", m->refresh_req.devid, OSAP_DEVID_LEN);
         cap_assert_hex(fields, "sign_hex", m->refresh_req.sign, OSAP_SIGN_LEN);
         break;
     case V_REDIRECT_REQ:
-        assert_int_equal(m->redirect_req.subserial_len, cap_int(fields, "subserial_len"));
+        assert_int_equal(m->redirect_req.subserial_len, golden_int(fields, "subserial_len"));
         check_text(fields, "subserial", m->redirect_req.subserial, m->redirect_req.subserial_len);
-        assert_int_equal(cap_int(fields, "devid_len"), OSAP_DEVID_LEN);
+        assert_int_equal(golden_int(fields, "devid_len"), OSAP_DEVID_LEN);
         check_text(fields, "devid", m->redirect_req.devid, OSAP_DEVID_LEN);
         cap_assert_hex(fields, "encrypted_random_1_hex", m->redirect_req.enc_random,
                        OSAP_LBS_RANDOM_BLOCK_LEN);
@@ -229,9 +229,9 @@ static void test_captures_decode_and_reencode(void **state)
 {
     (void)state;
     size_t total = 0;
-    for (size_t i = 0; i < CAP_NFILES; i++) {
+    for (size_t i = 0; i < GOLDEN_NFILES; i++) {
         struct capture c;
-        cap_load(&c, cap_files[i]);
+        cap_load(&c, golden_files[i]);
         for (size_t k = 0; k < c.n; k++) {
             const struct cap_msg *cm = &c.msgs[k];
             struct osap_lbs_frame f;
@@ -264,9 +264,9 @@ static void test_captures_decode_and_reencode(void **state)
 static void test_captures_prefixes_need_more(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < CAP_NFILES; i++) {
+    for (size_t i = 0; i < GOLDEN_NFILES; i++) {
         struct capture c;
-        cap_load(&c, cap_files[i]);
+        cap_load(&c, golden_files[i]);
         for (size_t k = 0; k < c.n; k++) {
             const struct cap_msg *cm = &c.msgs[k];
             for (size_t n = 0; n < cm->len; n++) {
@@ -291,9 +291,9 @@ static void test_captures_corruption(void **state)
     (void)state;
     static const uint8_t xors[] = {0x01, 0x02, 0x08, 0x10, 0x40, 0x80, 0xFF};
     size_t decoded = 0, rejected = 0;
-    for (size_t i = 0; i < CAP_NFILES; i++) {
+    for (size_t i = 0; i < GOLDEN_NFILES; i++) {
         struct capture c;
-        cap_load(&c, cap_files[i]);
+        cap_load(&c, golden_files[i]);
         for (size_t k = 0; k < c.n; k++) {
             const struct cap_msg *cm = &c.msgs[k];
             for (size_t pos = 0; pos < cm->len; pos++) {
@@ -412,9 +412,9 @@ static uint8_t *reframe(const uint8_t *b, size_t len, long cut, size_t *out_len)
 static void test_truncated_and_extended(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < CAP_NFILES; i++) {
+    for (size_t i = 0; i < GOLDEN_NFILES; i++) {
         struct capture c;
-        cap_load(&c, cap_files[i]);
+        cap_load(&c, golden_files[i]);
         for (size_t k = 0; k < c.n; k++) {
             const struct cap_msg *cm = &c.msgs[k];
             enum variant v = variant_of(cm->bytes, cm->len, kind_is_path_c(cm->kind));

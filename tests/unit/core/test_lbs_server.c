@@ -133,11 +133,11 @@ static osap_lbs_server_t *fx_server(struct fix *fx)
 
 static void fx_das_golden(struct fix *fx, const cJSON *das)
 {
-    snprintf(fx->das.address, sizeof(fx->das.address), "%s", cap_str(das, "address"));
-    fx->das.port = (uint16_t)cap_int(das, "port");
-    fx->das.udp_port = (uint16_t)cap_int(das, "udp_port");
-    snprintf(fx->das.domain, sizeof(fx->das.domain), "%s", cap_str(das, "domain"));
-    snprintf(fx->das.server_id, sizeof(fx->das.server_id), "%s", cap_str(das, "server_id"));
+    snprintf(fx->das.address, sizeof(fx->das.address), "%s", golden_str(das, "address"));
+    fx->das.port = (uint16_t)golden_int(das, "port");
+    fx->das.udp_port = (uint16_t)golden_int(das, "udp_port");
+    snprintf(fx->das.domain, sizeof(fx->das.domain), "%s", golden_str(das, "domain"));
+    snprintf(fx->das.server_id, sizeof(fx->das.server_id), "%s", golden_str(das, "server_id"));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -146,18 +146,18 @@ static void fx_das_golden(struct fix *fx, const cJSON *das)
 
 static void fx_from_capture(struct fix *fx, const struct capture *c, char *path)
 {
-    const cJSON *dev = cap_get(c->root, "device"), *sf = cap_get(c->root, "server_fixed");
-    const cJSON *der = cap_get(c->root, "derived");
+    const cJSON *dev = golden_get(c->root, "device"), *sf = golden_get(c->root, "server_fixed");
+    const cJSON *der = golden_get(c->root, "derived");
     const cJSON *prev = cJSON_GetObjectItemCaseSensitive(c->root, "inputs_from_previous_scenario");
 
     memset(fx, 0, sizeof(*fx));
-    snprintf(fx->subserial, sizeof(fx->subserial), "%s", cap_str(dev, "subserial"));
-    const cJSON *reg = cap_get(cap_get(sf, "registry"), fx->subserial);
+    snprintf(fx->subserial, sizeof(fx->subserial), "%s", golden_str(dev, "subserial"));
+    const cJSON *reg = golden_get(golden_get(sf, "registry"), fx->subserial);
     fx->known = 1;
-    snprintf(fx->dev.vcode, sizeof(fx->dev.vcode), "%s", cap_str(reg, "vcode"));
+    snprintf(fx->dev.vcode, sizeof(fx->dev.vcode), "%s", golden_str(reg, "vcode"));
     fx->dev.share_key_cases =
-        (cJSON_IsTrue(cap_get(reg, "accept_upper")) ? OSAP_LBS_CASE_UPPER : 0) |
-        (cJSON_IsTrue(cap_get(reg, "accept_lower")) ? OSAP_LBS_CASE_LOWER : 0);
+        (cJSON_IsTrue(golden_get(reg, "accept_upper")) ? OSAP_LBS_CASE_UPPER : 0) |
+        (cJSON_IsTrue(golden_get(reg, "accept_lower")) ? OSAP_LBS_CASE_LOWER : 0);
     if (prev) {
         const cJSON *d = cJSON_GetObjectItemCaseSensitive(prev, "devid");
         const cJSON *mk = cJSON_GetObjectItemCaseSensitive(prev, "master_key");
@@ -170,9 +170,9 @@ static void fx_from_capture(struct fix *fx, const struct capture *c, char *path)
             fx->dev.has_master_key = 1;
         }
     }
-    cap_hex_into(cap_str(sf, "lbs_ecdh_private_hex"), fx->lbs_priv, OSAP_P384_SECRET_LEN);
-    memcpy(fx->devid, cap_str(sf, "devid"), OSAP_DEVID_LEN);
-    fx_das_golden(fx, cap_get(sf, "das"));
+    golden_hex_into(golden_str(sf, "lbs_ecdh_private_hex"), fx->lbs_priv, OSAP_P384_SECRET_LEN);
+    memcpy(fx->devid, golden_str(sf, "devid"), OSAP_DEVID_LEN);
+    fx_das_golden(fx, golden_get(sf, "das"));
     /* the path follows from what the device had stored */
     (void)der;
     *path = !fx->dev.has_devid ? 'A' : fx->dev.has_master_key ? 'C' : 'B';
@@ -181,12 +181,13 @@ static void fx_from_capture(struct fix *fx, const struct capture *c, char *path)
 /* The rng bytes the server draws on one connection of @p path. */
 static void fx_rng_for_path(struct fix *fx, const struct capture *c, char path)
 {
-    const cJSON *sf = cap_get(c->root, "server_fixed");
+    const cJSON *sf = golden_get(c->root, "server_fixed");
     char p[2] = {path, 0};
     uint8_t b[1 + OSAP_SESSION_KEY_LEN];
     size_t n = 0;
-    if (path == 'C') b[n++] = (uint8_t)cap_int(sf, "random_2");
-    cap_hex_into(cap_str(cap_get(sf, "session_keys_by_path"), p), b + n, OSAP_SESSION_KEY_LEN);
+    if (path == 'C') b[n++] = (uint8_t)golden_int(sf, "random_2");
+    golden_hex_into(golden_str(golden_get(sf, "session_keys_by_path"), p), b + n,
+                    OSAP_SESSION_KEY_LEN);
     fx_script_rng(fx, b, n + OSAP_SESSION_KEY_LEN);
 }
 
@@ -231,25 +232,27 @@ static void replay_capture(const char *file)
     }
 
     /* What was committed: exactly the outcome of the successful attempt, if any. */
-    const cJSON *attempts = cap_get(cap_get(c.root, "derived"), "lbs_attempts");
+    const cJSON *attempts = golden_get(golden_get(c.root, "derived"), "lbs_attempts");
     const cJSON *last = cJSON_GetArrayItem(attempts, cJSON_GetArraySize(attempts) - 1);
     if (cJSON_GetObjectItemCaseSensitive(last, "session_key_hex")) {
         uint8_t sk[OSAP_SESSION_KEY_LEN];
         assert_int_equal(fx.ncommits, 1);
         assert_int_equal(fx.commit.path, path);
         assert_string_equal(fx.commit_sn, fx.subserial);
-        assert_memory_equal(fx.commit.devid, cap_str(last, "devid"), OSAP_DEVID_LEN);
-        assert_memory_equal(fx.commit.master_key, cap_str(last, "master_key"), OSAP_MASTER_KEY_LEN);
-        cap_hex_into(cap_str(last, "session_key_hex"), sk, sizeof(sk));
+        assert_memory_equal(fx.commit.devid, golden_str(last, "devid"), OSAP_DEVID_LEN);
+        assert_memory_equal(fx.commit.master_key, golden_str(last, "master_key"),
+                            OSAP_MASTER_KEY_LEN);
+        golden_hex_into(golden_str(last, "session_key_hex"), sk, sizeof(sk));
         assert_memory_equal(fx.commit.session_key, sk, sizeof(sk));
         if (path == 'C') {
             assert_int_equal(fx.commit.share_key_case, 0);
             assert_int_equal(fx.commit.auth_mode, OSAP_LBS_AUTH_MODE_ANY);
         } else {
-            const char *v = cap_str(last, "share_key_variant_device_used");
+            const char *v = golden_str(last, "share_key_variant_device_used");
             assert_int_equal(fx.commit.share_key_case,
                              strcmp(v, "upper") == 0 ? OSAP_LBS_CASE_UPPER : OSAP_LBS_CASE_LOWER);
-            assert_int_equal(fx.commit.auth_mode, cap_int(cap_get(c.root, "device"), "auth_mode"));
+            assert_int_equal(fx.commit.auth_mode,
+                             golden_int(golden_get(c.root, "device"), "auth_mode"));
         }
     } else {
         assert_int_equal(fx.ncommits, 0);
@@ -260,8 +263,8 @@ static void replay_capture(const char *file)
 static void test_replay_captures(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < CAP_NFILES; i++)
-        replay_capture(cap_files[i]);
+    for (size_t i = 0; i < GOLDEN_NFILES; i++)
+        replay_capture(golden_files[i]);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -11,6 +11,7 @@
 #define TEST_CAPTURE_REPLAY_H
 
 #include "fake_port.h"
+#include "golden_capture.h"
 
 #include "osap/crypto.h"
 #include "osap/device.h"
@@ -19,20 +20,6 @@
 #include <time.h>
 
 #define REPLAY_MSGS_MAX 128
-
-static const char *const replay_files[] = {
-    "captures/sap_a_first_start.json",
-    "captures/sap_b_restart_path_c.json",
-    "captures/sap_c_masterkey_lost_path_b.json",
-    "captures/sap_d_wrong_vcode.json",
-    "captures/sap_e_lowercase_sharekey_accepted.json",
-    "captures/licence_a_first_start.json",
-    "captures/licence_b_restart_path_c.json",
-    "captures/licence_c_masterkey_lost_path_b.json",
-    "captures/licence_d_wrong_vcode.json",
-    "captures/licence_e_lowercase_sharekey_accepted.json",
-};
-#define REPLAY_NFILES (sizeof(replay_files) / sizeof(replay_files[0]))
 
 struct replay_msg {
     int conn; /* capture connection number (1-based, in open order) */
@@ -59,35 +46,6 @@ struct replay {
     int sets, operates, shadow_sets, desired;
     int lenient; /* allocation-failure runs: API errors are expected */
 };
-
-static inline const cJSON *rp_get(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    if (!v) fail_msg("capture: member '%s' missing", name);
-    return v;
-}
-
-static inline const char *rp_str(const cJSON *o, const char *name)
-{
-    const cJSON *v = rp_get(o, name);
-    if (!cJSON_IsString(v)) fail_msg("capture: '%s' is not a string", name);
-    return v->valuestring;
-}
-
-static inline const char *rp_str_or_null(const cJSON *o, const char *name)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static inline void rp_hex_into(const char *hex, uint8_t *out, size_t n)
-{
-    size_t len;
-    uint8_t *b = test_hex(hex, &len);
-    if (len != n) fail_msg("capture: %zu bytes of hex expected, got %zu", n, len);
-    memcpy(out, b, n);
-    test_free_buf(b);
-}
 
 static inline osap_err rp_public(void *ud, uint8_t pub[OSAP_P384_PUBKEY_LEN])
 {
@@ -120,25 +78,25 @@ static inline void replay_load(struct replay *r, const char *file)
     r->root = cJSON_ParseWithLength(text, len);
     free(text);
     if (!r->root) fail_msg("cannot parse %s", file);
-    cJSON_ArrayForEach(m, rp_get(r->root, "messages"))
+    cJSON_ArrayForEach(m, golden_get(r->root, "messages"))
     {
         struct replay_msg *rm;
         assert_true(r->n < REPLAY_MSGS_MAX);
         rm = &r->msgs[r->n++];
-        rm->conn = rp_get(m, "conn")->valueint;
-        rm->to_server = strcmp(rp_str(m, "dir"), "dev->srv") == 0;
-        rm->kind = rp_str(m, "kind");
-        rm->bytes = test_hex(rp_str(m, "hex"), &rm->len);
+        rm->conn = golden_get(m, "conn")->valueint;
+        rm->to_server = strcmp(golden_str(m, "dir"), "dev->srv") == 0;
+        rm->kind = golden_str(m, "kind");
+        rm->bytes = test_hex(golden_str(m, "hex"), &rm->len);
         rm->json = m;
     }
-    der = rp_get(r->root, "derived");
-    cJSON_ArrayForEach(att, rp_get(der, "lbs_attempts"))
+    der = golden_get(r->root, "derived");
+    cJSON_ArrayForEach(att, golden_get(der, "lbs_attempts"))
     {
-        const char *pub = rp_str_or_null(att, "device_ecdh_public_hex");
-        if (pub && r->npub < 8) rp_hex_into(pub, r->pub[r->npub++], OSAP_P384_PUBKEY_LEN);
+        const char *pub = golden_str_or_null(att, "device_ecdh_public_hex");
+        if (pub && r->npub < 8) golden_hex_into(pub, r->pub[r->npub++], OSAP_P384_PUBKEY_LEN);
     }
-    if (rp_str_or_null(der, "master_key")) {
-        memcpy(r->master_key, rp_str(der, "master_key"), OSAP_MASTER_KEY_LEN);
+    if (golden_str_or_null(der, "master_key")) {
+        memcpy(r->master_key, golden_str(der, "master_key"), OSAP_MASTER_KEY_LEN);
         r->has_master_key = 1;
     }
     r->ecdh.public_key = rp_public;
@@ -160,7 +118,7 @@ static inline const char *rp_body(const struct replay_msg *m)
     const cJSON *dec = cJSON_GetObjectItemCaseSensitive(m->json, "decrypted"), *d;
     cJSON_ArrayForEach(d, dec)
     {
-        const char *b = rp_str_or_null(d, "body_text");
+        const char *b = golden_str_or_null(d, "body_text");
         if (b) return b;
     }
     return NULL;
@@ -169,7 +127,7 @@ static inline const char *rp_body(const struct replay_msg *m)
 /* The topic of a PUBLISH in the capture. */
 static inline const char *rp_topic(const struct replay_msg *m)
 {
-    return rp_str(rp_get(m->json, "fields"), "topic");
+    return golden_str(golden_get(m->json, "fields"), "topic");
 }
 
 /* The request handler of the recorded application: checks what the SDK hands
@@ -220,17 +178,17 @@ static inline int64_t rp_parse_datetime(const char *s)
 static inline void rp_device_config(struct replay *r, struct fake *f,
                                     struct osap_device_config *cfg)
 {
-    const cJSON *dev = rp_get(r->root, "device");
+    const cJSON *dev = golden_get(r->root, "device");
     memset(cfg, 0, sizeof(*cfg));
     cfg->lbs_host = "127.0.0.1";
     cfg->lbs_port = 18666;
-    cfg->auth_mode = (uint8_t)rp_get(dev, "auth_mode")->valueint;
-    cfg->subserial = rp_str(dev, "subserial");
-    cfg->vcode = rp_str(dev, "vcode_or_licence");
-    cfg->dev_type = rp_str(dev, "dev_type");
-    cfg->dev_type_display = rp_str(dev, "display_model");
-    cfg->firmware_version = rp_str(dev, "firmware_version");
-    cfg->mac = rp_str(dev, "mac");
+    cfg->auth_mode = (uint8_t)golden_get(dev, "auth_mode")->valueint;
+    cfg->subserial = golden_str(dev, "subserial");
+    cfg->vcode = golden_str(dev, "vcode_or_licence");
+    cfg->dev_type = golden_str(dev, "dev_type");
+    cfg->dev_type_display = golden_str(dev, "display_model");
+    cfg->firmware_version = golden_str(dev, "firmware_version");
+    cfg->mac = golden_str(dev, "mac");
     cfg->port = &f->port;
     cfg->cb.request = rp_handler;
     cfg->userdata = r;
@@ -240,8 +198,8 @@ static inline void rp_device_config(struct replay *r, struct fake *f,
 /* Store the device's state before the capture (devid / master key). */
 static inline void rp_preload(struct replay *r, struct fake *f)
 {
-    const cJSON *st = rp_get(rp_get(r->root, "device"), "stored_before");
-    const char *devid = rp_str_or_null(st, "devid"), *mk = rp_str_or_null(st, "masterkey");
+    const cJSON *st = golden_get(golden_get(r->root, "device"), "stored_before");
+    const char *devid = golden_str_or_null(st, "devid"), *mk = golden_str_or_null(st, "masterkey");
     if (devid)
         assert_int_equal(
             f->port.kv_set(f->port.ctx, "devid", (const uint8_t *)devid, strlen(devid)), OSAP_OK);
@@ -259,20 +217,20 @@ static inline void rp_before(struct replay *r, struct fake *f, osap_device_t *de
     /* the recorded application acted after what the server sent was handled */
     fake_step(f, dev);
     if (strstr(kind, "path C step I,")) {
-        const cJSON *dec = cJSON_GetArrayItem(rp_get(m->json, "decrypted"), 0);
-        uint8_t r1 = (uint8_t)rp_get(dec, "random_1")->valueint;
+        const cJSON *dec = cJSON_GetArrayItem(golden_get(m->json, "decrypted"), 0);
+        uint8_t r1 = (uint8_t)golden_get(dec, "random_1")->valueint;
         fake_push_random(f, &r1, 1);
     } else if (strstr(kind, "/model/event/report/")) {
         cJSON *body = cJSON_Parse(rp_body(m));
         const cJSON *basic;
         if (!body && r->lenient) return;
-        basic = rp_get(body, "basic");
+        basic = golden_get(body, "basic");
         char topic[512], *slash, *dom, *id, *app;
         uint8_t uuid[16];
         struct osap_device_key key;
 
-        f->wall = rp_parse_datetime(rp_str(basic, "dateTime"));
-        rp_hex_into(rp_str(basic, "UUID"), uuid, sizeof(uuid));
+        f->wall = rp_parse_datetime(golden_str(basic, "dateTime"));
+        golden_hex_into(golden_str(basic, "UUID"), uuid, sizeof(uuid));
         fake_push_random(f, uuid, sizeof(uuid));
         cJSON_DeleteItemFromObjectCaseSensitive(body, "basic");
         app = cJSON_PrintUnformatted(body);
@@ -295,9 +253,10 @@ static inline void rp_before(struct replay *r, struct fake *f, osap_device_t *de
         const cJSON *rep;
         char *value;
         if (!body && r->lenient) return;
-        rep = rp_get(rp_get(body, "state"), "reported");
-        value = cJSON_PrintUnformatted(rp_get(rep, "value"));
-        struct osap_device_key key = {"0-global", rp_str(rep, "domain"), rp_str(rep, "identifier")};
+        rep = golden_get(golden_get(body, "state"), "reported");
+        value = cJSON_PrintUnformatted(golden_get(rep, "value"));
+        struct osap_device_key key = {"0-global", golden_str(rep, "domain"),
+                                      golden_str(rep, "identifier")};
         if (value) {
             osap_err e = osap_device_attr_report(dev, &key, value);
             if (!r->lenient) assert_int_equal(e, OSAP_OK);
@@ -318,7 +277,7 @@ static inline void rp_before_feed(struct replay *r, struct fake *f, size_t i)
         if (strstr(r->msgs[j].kind, "/basic/shadow/set_reply")) {
             cJSON *body = cJSON_Parse(rp_body(&r->msgs[j]));
             if (!body && r->lenient) return;
-            f->wall = (int64_t)rp_get(body, "timestamp")->valuedouble * 1000 + 321;
+            f->wall = (int64_t)golden_get(body, "timestamp")->valuedouble * 1000 + 321;
             cJSON_Delete(body);
         }
     }
@@ -327,7 +286,7 @@ static inline void rp_before_feed(struct replay *r, struct fake *f, size_t i)
 /* Replay the whole capture; every device message must match byte for byte. */
 static inline void rp_run(struct replay *r, struct fake *f, osap_device_t *dev)
 {
-    const cJSON *conns = rp_get(r->root, "connections");
+    const cJSON *conns = golden_get(r->root, "connections");
     int stopped = 0;
 
     assert_int_equal(osap_device_start(dev), OSAP_OK);
@@ -346,7 +305,7 @@ static inline void rp_run(struct replay *r, struct fake *f, osap_device_t *dev)
         if (!fake_run_until_output(f, dev, ci, m->len, 200000))
             fail_msg("%s: message %zu (%s): the device did not send it (conn %d, %zu unseen)",
                      r->file, i, m->kind, ci, ci < f->nconns ? fake_unseen(f, ci) : 0);
-        assert_int_equal(f->conns[ci].port, rp_get(cj, "server_port")->valueint);
+        assert_int_equal(f->conns[ci].port, golden_get(cj, "server_port")->valueint);
         assert_bytes_equal(f->conns[ci].out + f->conns[ci].out_seen, m->len, m->bytes, m->len);
         f->conns[ci].out_seen += m->len;
     }

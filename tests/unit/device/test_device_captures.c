@@ -14,8 +14,8 @@
 
 static void check_outcome(struct replay *r, struct fake *f, osap_device_t *dev)
 {
-    const cJSON *st = rp_get(rp_get(r->root, "device"), "stored_before");
-    const char *path = rp_str_or_null(rp_get(r->root, "derived"), "path");
+    const cJSON *st = golden_get(golden_get(r->root, "device"), "stored_before");
+    const char *path = golden_str_or_null(golden_get(r->root, "derived"), "path");
     uint8_t buf[64];
     size_t len = 0;
     struct osap_device_stats s;
@@ -47,8 +47,8 @@ static void check_outcome(struct replay *r, struct fake *f, osap_device_t *dev)
     assert_memory_equal(buf, "GOLDEN0123456789ABCDEF0123456789", OSAP_DEVID_LEN);
     assert_int_equal(f->port.kv_get(f->port.ctx, "masterkey", buf, sizeof(buf), &len), OSAP_OK);
     assert_int_equal(len, OSAP_MASTER_KEY_LEN);
-    if (rp_str_or_null(st, "masterkey"))
-        assert_memory_equal(buf, rp_str(st, "masterkey"), OSAP_MASTER_KEY_LEN);
+    if (golden_str_or_null(st, "masterkey"))
+        assert_memory_equal(buf, golden_str(st, "masterkey"), OSAP_MASTER_KEY_LEN);
     else
         assert_memory_equal(buf, r->master_key, OSAP_MASTER_KEY_LEN);
     /* the LBS connection was closed by the device before the DAS one opened */
@@ -99,15 +99,15 @@ static void replay_one(const char *file, size_t read_chunk, size_t write_chunk)
 static void test_replay_all(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < REPLAY_NFILES; i++)
-        replay_one(replay_files[i], 0, 0);
+    for (size_t i = 0; i < GOLDEN_NFILES; i++)
+        replay_one(golden_files[i], 0, 0);
 }
 
 static void test_replay_byte_by_byte(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < REPLAY_NFILES; i++)
-        replay_one(replay_files[i], 1, 3);
+    for (size_t i = 0; i < GOLDEN_NFILES; i++)
+        replay_one(golden_files[i], 1, 3);
 }
 
 /* The same replay in memory the caller gives (osap_device_init). */
