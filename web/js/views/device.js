@@ -302,14 +302,41 @@ export function deviceView(root, serial, ctx) {
     if (first) first.focus();
   }
 
+  /** The timeout and asynchronous controls of a request to the device (row),
+   *  and the query they give with the key's resource and child (query()). */
+  function requestControls() {
+    const timeout = h('input', { type: 'number', min: '0.1', step: 'any', placeholder: 'default' });
+    const asyncBox = h('input', { type: 'checkbox' });
+    return {
+      row: h('div', { class: 'row' },
+        field('Timeout (s)', timeout, 'How long to wait for the device.'),
+        h('div', { class: 'field checkbox' }, h('label', null, asyncBox, ' Asynchronous'))),
+      query: (resource, child) => ({
+        resource: resource && resource !== '0-global' ? resource : undefined,
+        child: child && child !== 'global' ? child : undefined,
+        timeout: timeout.value || undefined,
+        async: asyncBox.checked ? '1' : undefined,
+      }),
+    };
+  }
+
+  /** The value of a form's editor as { value }, or null once its error is shown in result. */
+  function editorValue(editor, result) {
+    try {
+      return { value: editor.get() };
+    } catch (err) {
+      replace(result, errorBox(err.message));
+      return null;
+    }
+  }
+
   /** A form that sets one attribute; fixed: the key is given. */
   function setForm(o) {
     const domain = h('input', { type: 'text', value: o.domain || '', required: true, maxlength: 31 });
     const ident = h('input', { type: 'text', value: o.identifier || '', required: true, maxlength: 31 });
     const resource = h('input', { type: 'text', value: o.resource || '0-global', maxlength: 40 });
     const child = h('input', { type: 'text', value: o.child || 'global', maxlength: 72 });
-    const timeout = h('input', { type: 'number', min: '0.1', step: 'any', placeholder: 'default' });
-    const asyncBox = h('input', { type: 'checkbox' });
+    const controls = requestControls();
     let editor = valueEditor(o.type, o.value, o.type ? 'New value' : 'New value (JSON)');
     editor.type = o.type || null;
     const editorSlot = h('div', null, editor.element);
@@ -330,21 +357,14 @@ export function deviceView(root, serial, ctx) {
       for (const f of [domain, ident, resource]) f.addEventListener('change', retype);
     }
     const form = h('form', { class: 'set-form', novalidate: true },
-      keyFields, editorSlot,
-      h('div', { class: 'row' },
-        field('Timeout (s)', timeout, 'How long to wait for the device.'),
-        h('div', { class: 'field checkbox' }, h('label', null, asyncBox, ' Asynchronous'))),
+      keyFields, editorSlot, controls.row,
       h('div', { class: 'actions' }, submit),
       result);
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
-      let value;
-      try {
-        value = editor.get();
-      } catch (err) {
-        replace(result, errorBox(err.message));
-        return;
-      }
+      const got = editorValue(editor, result);
+      if (!got) return;
+      const value = got.value;
       const d = o.fixed ? o.domain : domain.value.trim();
       const i = o.fixed ? o.identifier : ident.value.trim();
       if (!d || !i) {
@@ -352,14 +372,8 @@ export function deviceView(root, serial, ctx) {
         return;
       }
       submit.disabled = true;
-      const query = {
-        resource: (o.fixed ? o.resource : resource.value.trim()) || undefined,
-        child: (o.fixed ? o.child : child.value.trim()) || undefined,
-        timeout: timeout.value || undefined,
-        async: asyncBox.checked ? '1' : undefined,
-      };
-      if (query.resource === '0-global') delete query.resource;
-      if (query.child === 'global') delete query.child;
+      const query = controls.query(o.fixed ? o.resource : resource.value.trim(),
+                                   o.fixed ? o.child : child.value.trim());
       await outcome(result, 'attribute', api.put(devPath + '/attributes/' + seg(d) + '/' + seg(i),
                                                  { value }, { query, withStatus: true }));
       submit.disabled = false;
@@ -444,8 +458,7 @@ export function deviceView(root, serial, ctx) {
     const ident = h('input', { type: 'text', required: true, maxlength: 31, autocomplete: 'off' });
     const resource = h('input', { type: 'text', value: '0-global', maxlength: 40 });
     const child = h('input', { type: 'text', value: 'global', maxlength: 72 });
-    const timeout = h('input', { type: 'number', min: '0.1', step: 'any', placeholder: 'default' });
-    const asyncBox = h('input', { type: 'checkbox' });
+    const controls = requestControls();
     const result = h('div', { class: 'result', 'aria-live': 'polite' });
     const submit = h('button', { type: 'submit', class: 'primary' }, 'Invoke');
     let editor = valueEditor(null, {}, 'Input (JSON)');
@@ -473,33 +486,21 @@ export function deviceView(root, serial, ctx) {
       h('div', { class: 'row' },
         field('Domain', domain), field('Identifier', ident),
         field('Resource', resource, '<index>-<category>'), field('Child', child)),
-      editorSlot,
-      h('div', { class: 'row' },
-        field('Timeout (s)', timeout, 'How long to wait for the device.'),
-        h('div', { class: 'field checkbox' }, h('label', null, asyncBox, ' Asynchronous'))),
+      editorSlot, controls.row,
       h('div', { class: 'actions' }, submit),
       result);
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
-      let input;
-      try {
-        input = editor.get();
-      } catch (err) {
-        replace(result, errorBox(err.message));
-        return;
-      }
+      const got = editorValue(editor, result);
+      if (!got) return;
+      const input = got.value;
       if (!domain.value.trim() || !ident.value.trim()) {
         replace(result, errorBox('Domain and identifier are required.'));
         (domain.value.trim() ? ident : domain).focus();
         return;
       }
       submit.disabled = true;
-      const query = {
-        resource: resource.value.trim() !== '0-global' ? resource.value.trim() : undefined,
-        child: child.value.trim() !== 'global' ? child.value.trim() : undefined,
-        timeout: timeout.value || undefined,
-        async: asyncBox.checked ? '1' : undefined,
-      };
+      const query = controls.query(resource.value.trim(), child.value.trim());
       await outcome(result, 'operation',
                     api.post(devPath + '/operations/' + seg(domain.value.trim()) + '/' +
                              seg(ident.value.trim()), { input }, { query, withStatus: true }));
