@@ -61,6 +61,9 @@ out:
     return err;
 }
 
+/* The strict reader and writer of 0xB; the LBS handshake has its own, lenient
+ * one (lbs_json.c, which says why both exist). */
+
 static int terminated(const char *s)
 {
     return memchr(s, '\0', OSAP_DAS_STR_MAX + 1) != NULL;

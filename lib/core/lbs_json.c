@@ -52,6 +52,19 @@ out:
     return err;
 }
 
+/*
+ * The 0xB DAS address exists twice on purpose: here for the LBS handshake
+ * (struct osap_lbs_das_info, the type of the handshake machines, the device SDK
+ * and the LBS service), and in devjson_das.c for the public device-JSON API
+ * (struct osap_das_info). They do not accept the same documents: this reader
+ * reads 0xB as a device does (Type unchecked, repeated and unknown members
+ * tolerated, ports 0..65535, an empty Address accepted) and this writer prints
+ * whatever the LBS was configured with, while devjson_das.c refuses a Type
+ * other than "DAS", repeated members, port 0, an empty Address and documents
+ * over 2 KiB. Folding one into the other would change which answers a device
+ * takes or which configurations the LBS serves, so both stay.
+ */
+
 static int das_str_ok(const char *s)
 {
     return memchr(s, '\0', OSAP_LBS_DAS_STR_MAX + 1) != NULL;
