@@ -9,6 +9,7 @@
 #include "store.h"
 
 #include <ftw.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,51 @@ static inline osap_err store_fixture_device(struct osap_store *st, const char *s
     strcpy(d.secret, "ABCDEF");
     snprintf(d.serial, sizeof(d.serial), "%s", serial);
     return osap_store_device_add(st, &d);
+}
+
+/* A store test's state: its scratch directory, the database path in it, the
+ * settings and (once opened) the handle. */
+struct store_fixture {
+    char dir[4096];
+    char db[4200];
+    struct osap_store_config cfg;
+    struct osap_store *st;
+};
+
+/* A cmocka setup: a new fixture in @p state with the scratch directory
+ * osap-test-NAME-XXXXXX and the settings (2 s busy timeout); with @p open the
+ * store is opened and gets the devices of the NULL-terminated @p serials (may be
+ * NULL). 0, or -1. */
+static inline int store_fixture_setup(void **state, const char *name, bool open,
+                                      const char *const *serials)
+{
+    struct store_fixture *fx = calloc(1, sizeof(*fx));
+
+    if (!fx) return -1;
+    *state = fx;
+    if (store_fixture_dir(fx->dir, sizeof(fx->dir), name)) return -1;
+    snprintf(fx->db, sizeof(fx->db), "%s/osap.db", fx->dir);
+    store_fixture_config(&fx->cfg, 2000);
+    if (!open) return 0;
+    if (osap_store_open(&fx->cfg, fx->dir, &fx->st) != OSAP_OK) return -1;
+    for (; serials && *serials; serials++)
+        if (store_fixture_device(fx->st, *serials) != OSAP_OK) return -1;
+    return 0;
+}
+
+/* The cmocka teardown of store_fixture_setup(): the store closed, the scratch
+ * directory removed, the fixture freed. */
+static inline int store_fixture_teardown(void **state)
+{
+    struct store_fixture *fx = *state;
+    int rc;
+
+    if (!fx) return 0;
+    osap_store_close(fx->st);
+    rc = fx->dir[0] ? store_fixture_rmdir(fx->dir) : 0;
+    free(fx);
+    *state = NULL;
+    return rc;
 }
 
 #endif

@@ -14,37 +14,18 @@
 #include <string.h>
 #include <unistd.h>
 
-struct fixture {
-    char dir[4096];
-    struct osap_store_config cfg;
-    struct osap_store *st;
-};
-
 static int setup(void **state)
 {
-    struct fixture *fx = calloc(1, sizeof(*fx));
-
-    if (store_fixture_dir(fx->dir, sizeof(fx->dir), "lbs-store")) return -1;
-    store_fixture_config(&fx->cfg, 2000);
-    if (osap_store_open(&fx->cfg, fx->dir, &fx->st) != OSAP_OK) return -1;
-    if (store_fixture_device(fx->st, "Q1") != OSAP_OK) return -1;
-    if (store_fixture_device(fx->st, "Q2") != OSAP_OK) return -1;
-    *state = fx;
-    return 0;
+    return store_fixture_setup(state, "lbs-store", true, (const char *const[]){"Q1", "Q2", NULL});
 }
 
 static int teardown(void **state)
 {
-    struct fixture *fx = *state;
-    int rc;
-    osap_store_close(fx->st);
-    rc = store_fixture_rmdir(fx->dir);
-    free(fx);
-    return rc;
+    return store_fixture_teardown(state);
 }
 
 /* Run SQL on the database with a connection of our own. */
-static int raw_sql(struct fixture *fx, const char *sql)
+static int raw_sql(struct store_fixture *fx, const char *sql)
 {
     char path[4200];
     sqlite3 *db = NULL;
@@ -78,7 +59,7 @@ static struct osap_lbs_record record(const char *serial, const char *devid, cons
 
 static void test_commit_writes_keys_and_session(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     struct osap_lbs_record r = record("Q1", DEVID1, "0123456789ABCDEF", 0x11);
     struct osap_device d;
     struct osap_session s;
@@ -112,7 +93,7 @@ static void test_commit_writes_keys_and_session(void **state)
 
 static void test_commit_is_all_or_nothing(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     struct osap_lbs_record r1 = record("Q1", DEVID1, "0123456789ABCDEF", 0x11);
     struct osap_lbs_record r2 = record("Q2", DEVID1, "FEDCBA9876543210", 0x33);
     struct osap_device d;
@@ -157,7 +138,7 @@ static void test_commit_is_all_or_nothing(void **state)
 
 static void test_commit_inside_open_transaction(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     struct osap_lbs_record r = record("Q1", DEVID1, "0123456789ABCDEF", 0x11);
 
     assert_int_equal(osap_store_begin(fx->st), OSAP_OK);
@@ -181,7 +162,7 @@ static void node(struct osap_store *st, const char *id, int64_t conns, int64_t h
 
 static void test_das_node_pick(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     struct osap_das_node n;
 
     assert_int_equal(osap_store_das_node_pick(fx->st, 0, &n), OSAP_ENOTFOUND);

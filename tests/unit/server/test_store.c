@@ -15,34 +15,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-struct fixture {
-    char dir[4096];
-    char db[4200];
-    struct osap_store_config cfg;
-    struct osap_store *st;
-};
-
 static int setup(void **state)
 {
-    struct fixture *fx = calloc(1, sizeof(*fx));
-    if (store_fixture_dir(fx->dir, sizeof(fx->dir), "store")) return -1;
-    snprintf(fx->db, sizeof(fx->db), "%s/osap.db", fx->dir);
-    store_fixture_config(&fx->cfg, 2000);
-    *state = fx;
-    return 0;
+    return store_fixture_setup(state, "store", false, NULL);
 }
 
 static int teardown(void **state)
 {
-    struct fixture *fx = *state;
-    int rc;
-    osap_store_close(fx->st);
-    rc = store_fixture_rmdir(fx->dir);
-    free(fx);
-    return rc;
+    return store_fixture_teardown(state);
 }
 
-static struct osap_store *open_store(struct fixture *fx)
+static struct osap_store *open_store(struct store_fixture *fx)
 {
     struct osap_store *st = NULL;
     assert_int_equal(osap_store_open(&fx->cfg, fx->dir, &st), OSAP_OK);
@@ -50,7 +33,7 @@ static struct osap_store *open_store(struct fixture *fx)
 }
 
 /* Run SQL on the database file with a connection of our own. */
-static int raw_sql(struct fixture *fx, const char *sql)
+static int raw_sql(struct store_fixture *fx, const char *sql)
 {
     sqlite3 *db = NULL;
     int rc = sqlite3_open(fx->db, &db);
@@ -59,7 +42,7 @@ static int raw_sql(struct fixture *fx, const char *sql)
     return rc;
 }
 
-static int raw_count(struct fixture *fx, const char *sql)
+static int raw_count(struct store_fixture *fx, const char *sql)
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *stmt = NULL;
@@ -93,7 +76,7 @@ static void test_create_from_empty(void **state)
         "schema_version", "devices", "sessions",   "das_nodes", "mqtt_users", "mqtt_acls",
         "api_tokens",     "events",  "attributes", "desired",   "pictures",   "requests",
     };
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     struct stat sb;
     char sql[160], wal[4300];
     (void)state;
@@ -129,7 +112,7 @@ static void test_create_from_empty(void **state)
  * registration without touching a provisioned model. */
 static void test_upgrade_v1_to_v2(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     struct osap_device got;
     sqlite3 *db = NULL;
     char err[256] = "";
@@ -167,7 +150,7 @@ static void test_upgrade_v1_to_v2(void **state)
 
 static void test_refuse_newer_schema(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     struct osap_store *st = NULL;
 
     fx->st = open_store(fx);
@@ -200,7 +183,7 @@ static void test_migration_runner(void **state)
         {1, "one", "CREATE TABLE t1 (x INTEGER)"},
         {3, "three", "CREATE TABLE t3 (x INTEGER)"},
     };
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     sqlite3 *db = NULL;
     char err[256] = "";
     int version = -1;
@@ -231,7 +214,7 @@ static void test_migration_runner(void **state)
 
 static void test_unknown_backend(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     struct osap_store *st = NULL;
     fx->cfg.backend = "postgresql";
     assert_int_equal(osap_store_open(&fx->cfg, fx->dir, &st), OSAP_ESTORE_BACKEND);
@@ -240,7 +223,7 @@ static void test_unknown_backend(void **state)
 
 static void test_not_a_database(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     struct osap_store *st = NULL;
     FILE *f = fopen(fx->db, "w");
     assert_non_null(f);
@@ -258,7 +241,7 @@ static void test_not_a_database(void **state)
 
 static void test_device_add_get(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     struct osap_device d = make_device("Q12345678", "ABCDEF"), got;
     int64_t before = osap_time_now_ms();
     char serial72[80];
@@ -324,7 +307,7 @@ static void test_device_add_get(void **state)
 
 static void test_device_keys_and_presence(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     struct osap_device d = make_device("DEV1", "CODE"), got;
     const char *devid = "0123456789ABCDEF0123456789ABCDEF";
     uint64_t count = 99;
@@ -459,7 +442,7 @@ static void list(struct osap_store *st, const struct osap_device_filter *f, stru
 static void test_device_list_filters(void **state)
 {
     static const char *const serials[] = {"B2", "A1", "A%2", "A_3", "C4", "pk:d"};
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     struct osap_device_filter f;
     struct collected c;
 
@@ -521,7 +504,7 @@ static void test_device_list_filters(void **state)
 
 static void test_sessions(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     struct osap_device d = make_device("S1", "CODE");
     struct osap_session s, got;
 
@@ -578,7 +561,7 @@ static struct osap_das_node make_node(const char *id, int64_t conns, int64_t hb)
 
 static void test_das_nodes(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     struct osap_das_node n, out[4];
     size_t count = 99;
 
@@ -648,7 +631,7 @@ static osap_err collect_user(const struct osap_mqtt_user *u, void *userdata)
 
 static void test_users_and_acls(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     struct osap_mqtt_user u;
     enum osap_mqtt_access a;
     char names[256] = "";
@@ -710,7 +693,7 @@ static osap_err count_tokens(const struct osap_api_token *t, void *userdata)
 
 static void test_tokens(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     struct osap_api_token t;
     int64_t id = 0, id2 = 0;
     int n = 0;
@@ -753,7 +736,7 @@ static void test_tokens(void **state)
 
 static void test_transactions(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     struct osap_device d, got;
 
     fx->st = open_store(fx);

@@ -16,34 +16,17 @@
 #include <string.h>
 #include <unistd.h>
 
-struct fixture {
-    char dir[4096];
-    char db[4200];
-    struct osap_store_config cfg;
-    struct osap_store *st;
-};
-
 static int setup(void **state)
 {
-    struct fixture *fx = calloc(1, sizeof(*fx));
-    if (store_fixture_dir(fx->dir, sizeof(fx->dir), "invalid")) return -1;
-    snprintf(fx->db, sizeof(fx->db), "%s/osap.db", fx->dir);
-    store_fixture_config(&fx->cfg, 2000);
-    *state = fx;
-    return 0;
+    return store_fixture_setup(state, "invalid", false, NULL);
 }
 
 static int teardown(void **state)
 {
-    struct fixture *fx = *state;
-    int rc;
-    osap_store_close(fx->st);
-    rc = store_fixture_rmdir(fx->dir);
-    free(fx);
-    return rc;
+    return store_fixture_teardown(state);
 }
 
-static void add_device(struct fixture *fx, const char *serial)
+static void add_device(struct store_fixture *fx, const char *serial)
 {
     struct osap_device d;
     memset(&d, 0, sizeof(d));
@@ -66,8 +49,8 @@ static osap_err collect(const struct osap_event *ev, void *userdata)
     return OSAP_OK;
 }
 
-static const char *list(struct fixture *fx, int invalid, bool oldest_first, const char *serial,
-                        struct seen *s)
+static const char *list(struct store_fixture *fx, int invalid, bool oldest_first,
+                        const char *serial, struct seen *s)
 {
     struct osap_event_filter f;
     memset(&f, 0, sizeof(f));
@@ -79,7 +62,7 @@ static const char *list(struct fixture *fx, int invalid, bool oldest_first, cons
     return s->text;
 }
 
-static int64_t add_event(struct fixture *fx, const char *serial, const char *identifier,
+static int64_t add_event(struct store_fixture *fx, const char *serial, const char *identifier,
                          const char *uuid, const char *invalid, bool *dup)
 {
     struct osap_event ev;
@@ -101,7 +84,7 @@ static int64_t add_event(struct fixture *fx, const char *serial, const char *ide
 
 static void test_events_marked_and_filtered(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     char reason[OSAP_STORE_INVALID_MAX + 2];
     struct osap_event ev;
     struct seen s;
@@ -166,7 +149,7 @@ static osap_err collect_attribute(const struct osap_attribute *a, void *userdata
 
 static void test_attribute_mark_follows_the_last_report(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     struct osap_attribute a;
     struct osap_attribute_filter f = {"Q1", NULL, NULL, NULL, NULL};
     struct seen s;
@@ -198,7 +181,7 @@ static void test_attribute_mark_follows_the_last_report(void **state)
 /* A v2 database: its events and attributes come through unmarked. */
 static void test_upgrade_v2_to_v3(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     sqlite3 *db = NULL;
     char err[256] = "";
     int version = -1;

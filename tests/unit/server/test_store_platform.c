@@ -12,30 +12,14 @@
 #include <string.h>
 #include <unistd.h>
 
-struct fixture {
-    char dir[4096];
-    struct osap_store_config cfg;
-    struct osap_store *st;
-};
-
 static int setup(void **state)
 {
-    struct fixture *fx = calloc(1, sizeof(*fx));
-    if (store_fixture_dir(fx->dir, sizeof(fx->dir), "storep")) return -1;
-    store_fixture_config(&fx->cfg, 2000);
-    if (osap_store_open(&fx->cfg, fx->dir, &fx->st) != OSAP_OK) return -1;
-    *state = fx;
-    return 0;
+    return store_fixture_setup(state, "storep", true, NULL);
 }
 
 static int teardown(void **state)
 {
-    struct fixture *fx = *state;
-    int rc;
-    osap_store_close(fx->st);
-    rc = store_fixture_rmdir(fx->dir);
-    free(fx);
-    return rc;
+    return store_fixture_teardown(state);
 }
 
 static void add_device(struct osap_store *st, const char *serial, const char *name,
@@ -65,7 +49,7 @@ static osap_err collect_serial(const struct osap_device *dev, void *ud)
 
 static void test_device_update_search_count(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     struct osap_device dev;
     struct osap_device_counts c;
     struct osap_device_filter f;
@@ -147,7 +131,7 @@ static osap_err collect_event(const struct osap_event *ev, void *ud)
 
 static void test_event_level_and_order(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     int64_t id[6];
     struct osap_event_filter f;
     struct ids s;
@@ -222,7 +206,7 @@ static osap_err collect_pic(const struct osap_picture *p, void *ud)
 
 static void test_pictures(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     struct osap_picture p, out;
     struct osap_picture_filter f;
     struct pics s;
@@ -344,7 +328,7 @@ static osap_err copy_req(const struct osap_request *r, void *ud)
 
 static void test_requests(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     struct req_copy c;
     int64_t id = 0, id2 = 0;
     uint64_t n = 0;

@@ -12,33 +12,15 @@
 #include <string.h>
 #include <unistd.h>
 
-struct fixture {
-    char dir[4096];
-    struct osap_store_config cfg;
-    struct osap_store *st;
-};
-
 static int setup(void **state)
 {
-    struct fixture *fx = calloc(1, sizeof(*fx));
-
-    if (store_fixture_dir(fx->dir, sizeof(fx->dir), "records")) return -1;
-    store_fixture_config(&fx->cfg, 2000);
-    if (osap_store_open(&fx->cfg, fx->dir, &fx->st)) return -1;
-    if (store_fixture_device(fx->st, "Q12345678")) return -1;
-    if (store_fixture_device(fx->st, "Q87654321")) return -1;
-    *state = fx;
-    return 0;
+    return store_fixture_setup(state, "records", true,
+                               (const char *const[]){"Q12345678", "Q87654321", NULL});
 }
 
 static int teardown(void **state)
 {
-    struct fixture *fx = *state;
-    int rc;
-    osap_store_close(fx->st);
-    rc = store_fixture_rmdir(fx->dir);
-    free(fx);
-    return rc;
+    return store_fixture_teardown(state);
 }
 
 static struct osap_event event(const char *serial, const char *uuid, int64_t seq, int64_t at)
@@ -83,7 +65,7 @@ static osap_err collect_event(const struct osap_event *ev, void *userdata)
 
 static void test_events_once_per_uuid(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     struct osap_event ev = event("Q12345678", "8d2e90feeba811f18000ccc3405de671", 7, 1000);
     struct seen seen = {0};
     int64_t id1 = 0, id2 = 0;
@@ -114,7 +96,7 @@ static void test_events_once_per_uuid(void **state)
 
 static void test_events_without_uuid_once_per_seq_in_window(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     struct osap_event ev = event("Q12345678", NULL, 3, 10000);
     struct osap_event_filter f = {0};
     struct seen seen = {0};
@@ -151,7 +133,7 @@ static void test_events_without_uuid_once_per_seq_in_window(void **state)
 
 static void test_events_refused(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     struct osap_event ev = event("NOSUCHDEV", "u1", 1, 1);
     char longkey[200];
 
@@ -176,7 +158,7 @@ static void test_events_refused(void **state)
 
 static void test_events_filter_paging_prune(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     struct osap_event_filter f = {0};
     struct seen seen = {0};
     char uuid[16];
@@ -253,7 +235,7 @@ static osap_err collect_attribute(const struct osap_attribute *a, void *userdata
 
 static void test_attributes_last_report_wins(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     struct osap_attribute a = {
         "Q12345678", "global", "0-global", "golden_domain", "golden_prop", "42", 1, 1000, NULL};
     struct osap_attribute_filter f = {"Q12345678", NULL, NULL, NULL, NULL};
@@ -310,7 +292,7 @@ static osap_err collect_desired(const struct osap_desired *d, void *userdata)
 
 static void test_desired_versions(void **state)
 {
-    struct fixture *fx = *state;
+    struct store_fixture *fx = *state;
     struct osap_desired d = {"Q12345678",   "global", "0-global", "golden_domain",
                              "golden_prop", "9",      0,          0};
     struct osap_attribute_filter f = {"Q12345678", "global", "0-global", NULL, NULL};
