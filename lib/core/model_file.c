@@ -110,35 +110,38 @@ static osap_err file_read(void *userdata, const char *name, const char *from_pat
 }
 
 /* Read the file @p path (at most @p max bytes, @p max_text in messages) for a
- * loader: the diagnostic in @p diag and OSAP_EIO for a missing file. */
-static osap_err load_text(struct osap__diag *diag, const char *path, size_t max,
-                          const char *max_text, char **text, size_t *len)
+ * loader whose output is @p out: a message in @p err (errlen bytes) on failure,
+ * OSAP_EINVAL without path or output, OSAP_EIO for a missing file. */
+static osap_err load_text(const char *path, const void *out, size_t max, const char *max_text,
+                          char *err, size_t errlen, char **text, size_t *len)
 {
+    struct osap__diag diag;
     int err_no;
-    osap_err rc = read_whole(path, max, text, len, &err_no);
+    osap_err rc;
 
+    osap__diag_init(&diag, err, errlen);
+    if (!path || !out) {
+        osap__diag_plain(&diag, "invalid argument");
+        return OSAP_EINVAL;
+    }
+    rc = read_whole(path, max, text, len, &err_no);
     if (rc == OSAP_OK) return OSAP_OK;
     if (rc == OSAP_ETOOBIG)
-        osap__diag_plain(diag, "%s: larger than %s", path, max_text);
+        osap__diag_plain(&diag, "%s: larger than %s", path, max_text);
     else
-        osap__diag_plain(diag, "%s: %s", path, err_no ? strerror(err_no) : osap_strerror(rc));
+        osap__diag_plain(&diag, "%s: %s", path, err_no ? strerror(err_no) : osap_strerror(rc));
     return rc == OSAP_ENOTFOUND ? OSAP_EIO : rc;
 }
 
 osap_err osap_model_load_file(const char *path, const char *const *include_dirs,
                               size_t n_include_dirs, osap_model_t **out, char *err, size_t errlen)
 {
-    struct osap__diag diag;
     struct file_loader fl = {include_dirs, include_dirs ? n_include_dirs : 0};
     struct osap_model_loader loader = {file_read, &fl};
     char *text = NULL;
     size_t len = 0;
-    osap__diag_init(&diag, err, errlen);
-    if (!path || !out) {
-        osap__diag_plain(&diag, "invalid argument");
-        return OSAP_EINVAL;
-    }
-    osap_err rc = load_text(&diag, path, MODEL_FILE_MAX, "1 MiB", &text, &len);
+    osap_err rc = load_text(path, out, MODEL_FILE_MAX, "1 MiB", err, errlen, &text, &len);
+
     if (rc) return rc;
     rc = osap_model_parse(path, text, len, &loader, out, err, errlen);
     osap_free(text);
@@ -147,15 +150,10 @@ osap_err osap_model_load_file(const char *path, const char *const *include_dirs,
 
 osap_err osap_model_load_json_file(const char *path, osap_model_t **out, char *err, size_t errlen)
 {
-    struct osap__diag diag;
     char *text = NULL;
     size_t len = 0;
-    osap__diag_init(&diag, err, errlen);
-    if (!path || !out) {
-        osap__diag_plain(&diag, "invalid argument");
-        return OSAP_EINVAL;
-    }
-    osap_err rc = load_text(&diag, path, JSON_FILE_MAX, "4 MiB", &text, &len);
+    osap_err rc = load_text(path, out, JSON_FILE_MAX, "4 MiB", err, errlen, &text, &len);
+
     if (rc) return rc;
     rc = osap_model_load_json(text, len, out, err, errlen);
     osap_free(text);
