@@ -34,6 +34,7 @@ OSAP_SRC (source tree), OSAP_TEST_DATA_DIR (tests/data).
 import json
 import os
 import queue
+import random
 import shutil
 import signal
 import socket
@@ -111,15 +112,35 @@ def wait_until(pred, timeout=5.0, step=0.02):
 # Ports
 # ---------------------------------------------------------------------------
 
+# Ports for servers under test come from below the kernel's ephemeral range
+# (net.ipv4.ip_local_port_range, 32768-60999 by default): a port that bind(0)
+# hands out is taken from that range, where any outgoing connection of a parallel
+# test (clients, osap-sim fleets) may take it again before the server binds it.
+_PORT_LOW, _PORT_HIGH = 20000, 32767
+_port_rng = random.Random(os.getpid() ^ int(time.time() * 1000))
+
+
 def free_ports(n, host=HOST):
-    """n distinct TCP ports that are free on host right now."""
+    """n distinct TCP ports that are free on host right now, chosen at random
+    below the ephemeral range."""
     socks, ports = [], []
     try:
-        for _ in range(n):
+        tries = 0
+        while len(ports) < n:
+            tries += 1
+            if tries > 10000:
+                raise AssertionError("no free TCP port in %d-%d" % (_PORT_LOW, _PORT_HIGH))
+            port = _port_rng.randint(_PORT_LOW, _PORT_HIGH)
+            if port in ports:
+                continue
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.bind((host, 0))
+            try:
+                s.bind((host, port))
+            except OSError:
+                s.close()
+                continue
             socks.append(s)
-            ports.append(s.getsockname()[1])
+            ports.append(port)
     finally:
         for s in socks:
             s.close()
