@@ -216,5 +216,25 @@ class TestAdvertise(ProfileCase):
                          "profiles.example:8088/api/v1/profiles/generic_sensor/1.0.0.json")
 
 
+class TestLightRightAfterFull(ProfileCase):
+    """The DevType of a full registration reaches the store through ingest, which
+    commits later (here: up to 1 s later); a light registration of the device in
+    the meantime is still mapped by it."""
+
+    def setUp(self):
+        super().setUp()
+        self.osapd.settings["ingest"] = {"batch_delay": "1s"}
+        self.osapd.write_config()
+
+    def test_light_registration_before_ingest_stored_the_devtype(self):
+        self.osapd.start()
+        d = self.online("PRF000006", dev_type="CAM-X12")  # CAM-X*:radar
+        d.close()
+        light = dastest.Device(self.osapd.port("das"), KEY, d.serial)
+        self.addCleanup(light.close)
+        light.register(full=False, devid=d.devid)
+        self.assertIn("/api/v1/profiles/radar/1.0.0.json", self.query(light)["url"])
+
+
 if __name__ == "__main__":
     osaptest.main()

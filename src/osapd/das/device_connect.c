@@ -193,8 +193,9 @@ void device_on_connect(void *ud, struct das_conn *c, const struct osap_mqtt_conn
     osap_str_copy(dev->address, sizeof(dev->address), das_conn_peer(c));
     memcpy(dev->serial, serial, pkt->username.len + 1);
     dev->serial_len = pkt->username.len;
-    /* A light registration carries no DevType: the one of the last full one then. */
-    device_model_set(dev, model, reg->dev_type[0] ? reg->dev_type : dev_type);
+    /* A light registration carries no DevType: the one of the last full one then (as
+     * this worker saw it: the store may not have it yet). */
+    device_model_set(dev, model, device_registry_dev_type(entry, reg->dev_type, dev_type));
     /* A full registration starts a new SDK session on the device (its Seq restarts
      * at 1); a light one continues the last. */
     if (dev->full) entry->session_since = now;

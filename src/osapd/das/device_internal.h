@@ -57,6 +57,8 @@ struct device_entry {
     uint32_t next_seq;         /* platform Seq counter (kept across connections) */
     int64_t session_since;     /* start of the device's SDK session: its last full
                                   registration (ms); 0 = unknown */
+    char *dev_type;            /* DevType of its last registration on this worker that
+                                  named one (heap), or NULL */
     size_t serial_len;
     char serial[];
 };
@@ -144,6 +146,14 @@ struct device_entry *device_registry_entry(struct device_worker *dw, const char 
                                            bool create);
 /** The accepted device @p serial on this worker, or NULL. */
 struct device *device_registry_find(struct device_worker *dw, const char *serial, size_t len);
+/** The DevType that maps a new connection of @p e to its model: the registration's
+ *  own @p reg_dev_type when it has one (remembered in @p e), else the one of the
+ *  device's last registration on this worker that named one (its full one), else
+ *  @p stored (the store's: it holds a registration's DevType only once ingest
+ *  committed it, which a light registration right after the full one may not wait
+ *  for). */
+const char *device_registry_dev_type(struct device_entry *e, const char *reg_dev_type,
+                                     const char *stored);
 /** @p dev becomes the device's current connection: records it online (ingest,
  *  $osap status). */
 void device_registry_online(struct device *dev, const char *firmware, const char *model);

@@ -38,6 +38,7 @@ void device_registry_release(struct device_worker *dw)
         for (; e; e = next) {
             next = e->next;
             osap_free(e->dev); /* only when a connection never closed (start failed) */
+            osap_free(e->dev_type);
             osap_free(e);
         }
     }
@@ -90,6 +91,24 @@ struct device *device_registry_find(struct device_worker *dw, const char *serial
 {
     struct device_entry *e = device_registry_entry(dw, serial, len, false);
     return e ? e->dev : NULL;
+}
+
+const char *device_registry_dev_type(struct device_entry *e, const char *reg_dev_type,
+                                     const char *stored)
+{
+    size_t n;
+    char *copy;
+
+    if (!reg_dev_type[0]) return e->dev_type ? e->dev_type : stored;
+    if (e->dev_type && strcmp(e->dev_type, reg_dev_type) == 0) return e->dev_type;
+    n = strlen(reg_dev_type) + 1;
+    copy = osap_malloc(n);
+    if (copy) { /* else the older one stays: the registration still has its own */
+        memcpy(copy, reg_dev_type, n);
+        osap_free(e->dev_type);
+        e->dev_type = copy;
+    }
+    return reg_dev_type;
 }
 
 /* ------------------------------------------------------------------------ */
