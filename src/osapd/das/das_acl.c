@@ -5,7 +5,9 @@
  * every topic the filter matches. "%u" and "%c" in a pattern stand for the user name
  * and the client identifier. A user without rules has no access. Anonymous clients
  * (allow_anonymous) may subscribe to anything and publish to anything but topics
- * starting with '$' (the $osap/ namespace carries device data). */
+ * starting with '$' (the $osap/ namespace carries device data), except what the
+ * deny rules of [das] anonymous_deny close: a filter a deny rule covers cannot be
+ * subscribed to, a topic a deny rule matches cannot be published to. */
 #include "das/das_internal.h"
 
 #include "log.h"
@@ -90,6 +92,14 @@ static osap_err add_row(const struct osap_mqtt_acl *row, void *userdata)
     return OSAP_OK;
 }
 
+/* A new ACL of @p n rules (patterns unset), or NULL. */
+static struct das_acl *acl_alloc(uint32_t n, bool anonymous)
+{
+    struct das_acl *acl = osap_calloc(1, sizeof(*acl) + n * sizeof(acl->rules[0]));
+    if (acl) acl->anonymous = anonymous;
+    return acl;
+}
+
 osap_err das_acl_load(struct osap_store *st, const char *username, const char *client_id,
                       struct das_acl **out)
 {
@@ -99,7 +109,7 @@ osap_err das_acl_load(struct osap_store *st, const char *username, const char *c
 
     if (err == OSAP_OK && b.failed) err = OSAP_ENOMEM;
     if (err == OSAP_OK) {
-        acl = osap_malloc(sizeof(*acl) + b.n * sizeof(acl->rules[0]));
+        acl = acl_alloc(b.n, false);
         if (!acl) err = OSAP_ENOMEM;
     }
     if (err) {
@@ -115,6 +125,58 @@ osap_err das_acl_load(struct osap_store *st, const char *username, const char *c
     return OSAP_OK;
 }
 
+osap_err das_acl_anonymous_new(const struct osap_strlist *deny, struct das_acl **out)
+{
+    struct das_acl *acl;
+
+    for (size_t i = 0; i < deny->n; i++) {
+        size_t len = strlen(deny->v[i]);
+        if (len > OSAP_MQTT_STRING_MAX || osap_mqtt_filter_validate(deny->v[i], len) != OSAP_OK) {
+            OSAP_LOGE(DAS_LOG, "[das] anonymous_deny: %s is not a topic filter", deny->v[i]);
+            return OSAP_ECONFIG;
+        }
+    }
+    if (deny->n == 0) {
+        *out = NULL;
+        return OSAP_OK;
+    }
+    acl = acl_alloc((uint32_t)deny->n, true);
+    if (!acl) return OSAP_ENOMEM;
+    for (size_t i = 0; i < deny->n; i++) {
+        size_t len = strlen(deny->v[i]);
+        acl->rules[i].pattern = osap_malloc(len + 1);
+        if (!acl->rules[i].pattern) {
+            das_acl_free(acl);
+            return OSAP_ENOMEM;
+        }
+        memcpy(acl->rules[i].pattern, deny->v[i], len + 1);
+        acl->rules[i].len = (uint16_t)len;
+        acl->rules[i].access = DAS_ACL_DENY;
+        acl->n++;
+    }
+    *out = acl;
+    return OSAP_OK;
+}
+
+osap_err das_acl_copy(const struct das_acl *acl, struct das_acl **out)
+{
+    struct das_acl *copy = acl_alloc(acl->n, acl->anonymous);
+
+    if (!copy) return OSAP_ENOMEM;
+    for (uint32_t i = 0; i < acl->n; i++) {
+        copy->rules[i] = acl->rules[i];
+        copy->rules[i].pattern = osap_malloc(acl->rules[i].len + 1u);
+        if (!copy->rules[i].pattern) {
+            das_acl_free(copy);
+            return OSAP_ENOMEM;
+        }
+        memcpy(copy->rules[i].pattern, acl->rules[i].pattern, acl->rules[i].len + 1u);
+        copy->n++;
+    }
+    *out = copy;
+    return OSAP_OK;
+}
+
 void das_acl_free(struct das_acl *acl)
 {
     if (!acl) return;
@@ -126,6 +188,11 @@ void das_acl_free(struct das_acl *acl)
 bool das_acl_can_write(const struct das_acl *acl, const char *topic, size_t len)
 {
     if (!acl) return len > 0 && topic[0] != '$';
+    for (uint32_t i = 0; i < acl->n; i++)
+        if ((acl->rules[i].access & DAS_ACL_DENY) &&
+            osap_mqtt_filter_matches(acl->rules[i].pattern, acl->rules[i].len, topic, len))
+            return false;
+    if (acl->anonymous) return len > 0 && topic[0] != '$';
     for (uint32_t i = 0; i < acl->n; i++)
         if ((acl->rules[i].access & OSAP_ACCESS_WRITE) &&
             osap_mqtt_filter_matches(acl->rules[i].pattern, acl->rules[i].len, topic, len))
@@ -164,6 +231,11 @@ bool das_filter_covers(const char *p, size_t plen, const char *f, size_t flen)
 bool das_acl_can_read(const struct das_acl *acl, const char *filter, size_t len)
 {
     if (!acl) return true;
+    for (uint32_t i = 0; i < acl->n; i++)
+        if ((acl->rules[i].access & DAS_ACL_DENY) &&
+            das_filter_covers(acl->rules[i].pattern, acl->rules[i].len, filter, len))
+            return false;
+    if (acl->anonymous) return true;
     for (uint32_t i = 0; i < acl->n; i++)
         if ((acl->rules[i].access & OSAP_ACCESS_READ) &&
             das_filter_covers(acl->rules[i].pattern, acl->rules[i].len, filter, len))

@@ -17,6 +17,10 @@ static const struct osap_cfg_item das_items[] = {
      "Accept MQTT clients that send no user name (devices always authenticate with their "
      "session).",
      NULL, 0},
+    {"anonymous_deny", OSAP_CFG_LIST, "", 0, 1024, F(anonymous_deny),
+     "Topic filters closed to anonymous clients: they may not subscribe to a filter one of "
+     "them covers (SUBACK 0x80), nor publish to a topic one of them matches.",
+     NULL, 0},
     {"password_iterations", OSAP_CFG_INT, "20000", 1000, 10000000, F(password_iterations),
      "PBKDF2-HMAC-SHA512 iterations for MQTT user passwords set by `osapd user`; each "
      "CONNECT with a password costs about 1 ms per 1000.",

@@ -13,11 +13,12 @@
 
 /** Values of [das]. */
 struct das_config {
-    char *listen;                /* address to listen on */
-    int64_t port;                /* MQTT TCP port */
-    char *advertise;             /* address the LBS hands to devices for this node */
-    bool allow_anonymous;        /* MQTT clients without user name */
-    int64_t password_iterations; /* PBKDF2 iterations of new MQTT user passwords */
+    char *listen;                       /* address to listen on */
+    int64_t port;                       /* MQTT TCP port */
+    char *advertise;                    /* address the LBS hands to devices for this node */
+    bool allow_anonymous;               /* MQTT clients without user name */
+    struct osap_strlist anonymous_deny; /* topic filters closed to anonymous clients */
+    int64_t password_iterations;        /* PBKDF2 iterations of new MQTT user passwords */
     /* Broker core (das_*.c, handle_*.c). Durations in ms, sizes in bytes. */
     int64_t udp_port;            /* DasInfo.UdpPort of this node (0 = none) */
     char *domain;                /* DasInfo.Domain ("" = advertise) */

@@ -126,6 +126,7 @@ struct das_settings {
     uint32_t auth_threads;
     uint32_t auth_queue;
     bool allow_anonymous;
+    struct das_acl *anon_acl; /* anonymous clients' rules (anonymous_deny); NULL = none */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -410,25 +411,38 @@ uint32_t das_hint_of(const char *topic, size_t len);
 /* Access control (das_acl.c)                                               */
 /* ------------------------------------------------------------------------ */
 
+/** A rule that closes its filter instead of opening it (anonymous_deny). */
+#define DAS_ACL_DENY 0x80
+
 struct das_acl_rule {
     char *pattern;
     uint16_t len;
-    uint8_t access; /* enum osap_mqtt_access */
+    uint8_t access; /* enum osap_mqtt_access, or DAS_ACL_DENY */
 };
 
-/** The rules of one authenticated user, loaded at CONNECT. */
+/** The rules of one client: an authenticated user's, loaded at CONNECT, or an
+ *  anonymous client's (anonymous: the anonymous defaults, minus its deny rules). */
 struct das_acl {
     uint32_t n;
+    bool anonymous;
     struct das_acl_rule rules[];
 };
 
 /** Load the ACL rows of @p username from the store, with %u and %c substituted. */
 osap_err das_acl_load(struct osap_store *st, const char *username, const char *client_id,
                       struct das_acl **out);
+/** The anonymous clients' rules: one deny rule per filter of @p deny (every item
+ *  must be a valid topic filter: OSAP_ECONFIG, logged, otherwise). An empty list
+ *  gives *out = NULL (no rules: the anonymous defaults). */
+osap_err das_acl_anonymous_new(const struct osap_strlist *deny, struct das_acl **out);
+/** A copy of @p acl (each connection owns its rules). */
+osap_err das_acl_copy(const struct das_acl *acl, struct das_acl **out);
 void das_acl_free(struct das_acl *acl);
-/** May a client publish to @p topic? (NULL acl = anonymous: anything but $ topics) */
+/** May a client publish to @p topic? (NULL acl = anonymous: anything but $ topics;
+ *  a deny rule that matches the topic refuses it) */
 bool das_acl_can_write(const struct das_acl *acl, const char *topic, size_t len);
-/** May a client subscribe to @p filter? (every topic it matches must be readable) */
+/** May a client subscribe to @p filter? (every topic it matches must be readable;
+ *  a deny rule that covers the filter refuses it) */
 bool das_acl_can_read(const struct das_acl *acl, const char *filter, size_t len);
 /** Whether pattern @p p (a filter) covers every topic filter @p f matches. */
 bool das_filter_covers(const char *p, size_t plen, const char *f, size_t flen);

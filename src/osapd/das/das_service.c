@@ -260,6 +260,7 @@ static void das_stop(void *state)
         das_worker_free(das->workers[i]);
     osap_free(das->workers);
     das_retain_release(&das->retain);
+    das_acl_free(das->set.anon_acl);
     OSAP_LOGI(DAS_LOG, "stopped");
     osap_free(das);
 }
@@ -276,14 +277,21 @@ static osap_err das_start(struct osapd_context *ctx, void **state)
     das->nworkers = osapd_worker_threads(ctx);
     if (das->nworkers == 0) das->nworkers = 1;
     read_settings(das);
+    err = das_acl_anonymous_new(&das->cfg->anonymous_deny, &das->set.anon_acl);
+    if (err) {
+        osap_free(das);
+        return err;
+    }
     err = das_retain_init(&das->retain);
     if (err) {
+        das_acl_free(das->set.anon_acl);
         osap_free(das);
         return err;
     }
     err = das_auth_pool_new(das->set.auth_threads, das->set.auth_queue, &das->auth);
     if (err) {
         das_retain_release(&das->retain);
+        das_acl_free(das->set.anon_acl);
         osap_free(das);
         return err;
     }
