@@ -1,6 +1,7 @@
 """Platform API, durability of events: devices publish QoS 1 events as fast as
-they can (with at most WINDOW unacknowledged) while osapd is killed (kill -9). Every event a device saw
-acknowledged (PUBACK) is in the store after the restart, as the API shows it;
+they can (with at most WINDOW unacknowledged) while osapd is killed (kill -9).
+Every event a device saw acknowledged (PUBACK) is in the store after the
+restart, as the API shows it;
 and once the devices have re-sent what was not acknowledged, every event is
 stored exactly once."""
 
