@@ -6,12 +6,42 @@ to the API's."""
 
 import json
 import subprocess
+import threading
 import time
 
 import ctltest
 
 
 class TestDevice(ctltest.PlatformTestCase):
+
+    def tail(self, *args):
+        """`osapctl ARGS...` running in the background (stopped at cleanup)."""
+        env = dict(__import__("os").environ, OSAP_URL=self.url, OSAP_TOKEN=self.token)
+        p = subprocess.Popen([ctltest.osaptest.program("osapctl")] + list(args), env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+        def reap():
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+            for f in (p.stdout, p.stderr):
+                f.close()
+
+        self.addCleanup(reap)
+        return p
+
+    def wait_streams(self, n, timeout=30):
+        """Wait until n live event streams are open (an `events tail` gets what is
+        committed from then on)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            status, stats = self.api("GET", "/api/v1/stats")
+            self.assertEqual(status, 200, stats)
+            if stats["api"]["streams"] >= n:
+                return
+            self.assertLess(time.monotonic(), deadline, "%d streams are not open: %r"
+                            % (n, stats["api"]))
+            time.sleep(0.05)
 
     def setUp(self):
         super().setUp()
@@ -100,15 +130,14 @@ class TestDevice(ctltest.PlatformTestCase):
         self.assertIn("device_timeout", r.err)
 
     def test_events_tail_and_query(self):
-        env = dict(__import__("os").environ, OSAP_URL=self.url, OSAP_TOKEN=self.token)
-        tail = subprocess.Popen([ctltest.osaptest.program("osapctl"), "--json", "events", "tail",
-                                 "--serial", "CTLON0001", "--count", "3"],
-                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        table_tail = subprocess.Popen([ctltest.osaptest.program("osapctl"), "events", "tail",
-                                       "--types", "event"],
-                                      env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        tail = self.tail("--json", "events", "tail", "--serial", "CTLON0001", "--count", "3")
+        table_tail = self.tail("events", "tail", "--types", "event")
+        table_out = []
+        reader = threading.Thread(target=lambda: table_out.extend(table_tail.stdout),
+                                  daemon=True)
+        reader.start()
         try:
-            time.sleep(1.0)  # both streams are open
+            self.wait_streams(2)
             ids = [self.dev.event("Alarm", "Motion", {"zone": i}) for i in range(3)]
             self.dev.wait_acked(ids, 30)
             out, err = tail.communicate(timeout=30)
@@ -142,21 +171,28 @@ class TestDevice(ctltest.PlatformTestCase):
             if tail.poll() is None:
                 tail.kill()
                 tail.wait()
-        # the table tail printed the events; SIGINT ends it with exit 0
-        time.sleep(0.5)
+        # the table tail prints the events (a line each, flushed); SIGINT ends it
+        # with exit 0
+        deadline = time.monotonic() + 30
+        while b"".join(table_out).count(b"Alarm/Motion") < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
         table_tail.send_signal(2)
-        out, err = table_tail.communicate(timeout=15)
+        try:
+            table_tail.wait(timeout=15)
+        finally:
+            if table_tail.poll() is None:
+                table_tail.kill()
+                table_tail.wait()
+        reader.join(15)
+        err = table_tail.stderr.read()
         self.assertEqual(table_tail.returncode, 0, err)
-        text = out.decode()
+        text = b"".join(table_out).decode()
         self.assertEqual(text.count("Alarm/Motion"), 3, text)
         self.assertIn("CTLON0001", text)
 
     def test_status_in_tail(self):
-        env = dict(__import__("os").environ, OSAP_URL=self.url, OSAP_TOKEN=self.token)
-        tail = subprocess.Popen([ctltest.osaptest.program("osapctl"), "events", "tail",
-                                 "--types", "status", "--count", "1"],
-                                env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        time.sleep(1.0)
+        tail = self.tail("events", "tail", "--types", "status", "--count", "1")
+        self.wait_streams(1)
         self.dev.stop()
         out, err = tail.communicate(timeout=30)
         self.assertEqual(tail.returncode, 0, err)
