@@ -146,12 +146,12 @@ class Device(raw.Client):
                               retain=True))
         return seq
 
-    def expect_puback(self, pid, timeout=5.0):
+    def expect_puback(self, pid, timeout=30.0):
         p = self.expect(raw.PUBACK, timeout)
         if p.pid != pid:
             raise AssertionError("PUBACK %d, expected %d" % (p.pid, pid))
 
-    def expect_downlink(self, timeout=5.0):
+    def expect_downlink(self, timeout=30.0):
         """The next PUBLISH from the server: (packet, common, body)."""
         p = self.expect(raw.PUBLISH, timeout)
         opened = open_payload(self.key, p.payload)
@@ -210,7 +210,7 @@ class Harness:
         self.proc.stdin.write(text + "\n")
         self.proc.stdin.flush()
 
-    def expect(self, prefix, timeout=10.0):
+    def expect(self, prefix, timeout=30.0):
         """The first output line starting with prefix (others are kept)."""
         for i, line in enumerate(self.backlog):
             if line.startswith(prefix):
@@ -232,7 +232,7 @@ class Harness:
             self.backlog.append(line)
 
     def request(self, kind, domain, identifier, value="-", serial=SN, child="-",
-                resource="-", timeout_ms=5000):
+                resource="-", timeout_ms=30000):
         """Send a platform request; returns its id (wait with result())."""
         self.next_id += 1
         rid = "r%d" % self.next_id
@@ -240,7 +240,7 @@ class Harness:
             rid, kind, serial, child, resource, domain, identifier, timeout_ms, value))
         return rid
 
-    def result(self, rid, timeout=10.0):
+    def result(self, rid, timeout=60.0):
         """(err, code, seq, output) of a request."""
         line = self.expect("result %s " % rid, timeout)
         _, _, err, code, seq, output = line.split(" ", 5)
@@ -359,7 +359,7 @@ class DasTestCase(osaptest.OsapTestCase):
     def device_row(self, serial=SN):
         return store_json(self.osapd.data_dir, "device", serial)[0]
 
-    def wait_for(self, fn, timeout=10.0, what="condition"):
+    def wait_for(self, fn, timeout=30.0, what="condition"):
         deadline = time.monotonic() + timeout
         while True:
             v = fn()

@@ -137,7 +137,7 @@ class Closed(Exception):
 class Client:
     """One TCP connection to the DAS."""
 
-    def __init__(self, port, host="127.0.0.1", timeout=5.0):
+    def __init__(self, port, host="127.0.0.1", timeout=30.0):
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = b""
@@ -152,7 +152,7 @@ class Client:
             raise Closed()
         self.buf += data
 
-    def recv(self, timeout=5.0):
+    def recv(self, timeout=30.0):
         """The next packet; raises socket.timeout, or Closed at end of stream."""
         deadline = time.monotonic() + timeout
         while True:
@@ -174,7 +174,7 @@ class Client:
                 raise socket.timeout("no packet within %.1fs" % timeout)
             self._fill(left)
 
-    def expect(self, ptype, timeout=5.0):
+    def expect(self, ptype, timeout=30.0):
         p = self.recv(timeout)
         if p.type != ptype:
             raise AssertionError("expected packet type %d, got %r" % (ptype, p))
@@ -188,7 +188,7 @@ class Client:
             return
         raise AssertionError("unexpected packet %r" % p)
 
-    def closed(self, timeout=5.0):
+    def closed(self, timeout=30.0):
         """True when the server closes the connection within timeout (packets
         received before the close are dropped)."""
         deadline = time.monotonic() + timeout
