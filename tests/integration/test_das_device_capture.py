@@ -48,11 +48,11 @@ class TestCaptureReplay(dastest.DasTestCase):
             if "downlink" in m["kind"]:
                 kind, domain, ident, value = DOWNLINKS[m["kind"].split("downlink ")[1]]
                 requests.append(h.request(kind, domain, ident, value, serial=serial))
-            got = dev.recv(timeout=5.0)
+            got = dev.recv()
             wire = bytes([got.raw_first]) + raw.remlen(len(got.body)) + got.body
             self.assertEqual(wire.hex(), m["hex"],
                              "%s: message %d (%s) differs" % (name, m["order"], m["kind"]))
-        self.assertTrue(dev.closed(timeout=5.0), "the connection stays open after DISCONNECT")
+        self.assertTrue(dev.closed(), "the connection stays open after DISCONNECT")
         return cap, serial, requests
 
     def check_first_start(self, name):

@@ -125,7 +125,7 @@ class TestVerdicts(dastest.DasTestCase):
         # The layer subscribes the session right after the CONNACK, on the device's
         # worker: wait for the first filter, then the second works at once.
         self.wait_for(lambda: self._delivered(
-            app, dev, "/iot/%s/global/0-global/x/y/z" % dastest.SN, b"ping"), timeout=5,
+            app, dev, "/iot/%s/global/0-global/x/y/z" % dastest.SN, b"ping"),
             what="delivery to the restored /iot/<sn>/# subscription")
         app.send(raw.publish("/%s/1100/1" % dastest.SN, b"pong", qos=0))
         while dev.expect(raw.PUBLISH).payload != b"pong":
@@ -142,7 +142,7 @@ class TestVerdicts(dastest.DasTestCase):
         self.addCleanup(app.close)
         # The subscriptions are restored right after the CONNACK.
         self.wait_for(lambda: self._delivered(app, dev, "/%s/x" % dastest.SN, b"hello"),
-                      timeout=5, what="delivery to the restored subscription")
+                      what="delivery to the restored subscription")
 
     def _delivered(self, app, dev, topic, payload):
         app.send(raw.publish(topic, payload, qos=0))

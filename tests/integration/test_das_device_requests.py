@@ -72,7 +72,7 @@ class TestRequests(dastest.DasTestCase):
                      '{"code":0}')
         dev.reply_to(p.topic.replace("0-global", "1-global"), common["Seq"], "set_reply",
                      '{"code":0}')
-        self.assertEqual(h.result(rid, timeout=5)[0], "ETIMEDOUT")
+        self.assertEqual(h.result(rid)[0], "ETIMEDOUT")
         self.assertEqual(h.stats()["unmatched_replies"], 3)
         # A reply after the time-out completes nothing (exactly once).
         dev.reply_to(p.topic, common["Seq"], "set_reply", '{"code":0}')

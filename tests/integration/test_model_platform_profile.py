@@ -84,7 +84,7 @@ class ProfileCase(osaptest.OsapTestCase):
         body = dict(QUERY, devSerial=d.serial) if body is None else body
         text = body if isinstance(body, str) else json.dumps(body)
         seq = d.publish_v2(1100, 0x3870, text)
-        p, common, answer = d.expect_downlink(timeout=10)
+        p, common, answer = d.expect_downlink()
         self.assertEqual(p.topic, "/%s/1100/14449" % d.serial)
         self.assertEqual(p.qos, 0)
         self.assertEqual(common, {"CmdVer": "v2.0.0", "Seq": seq, "MsgType": 2})
