@@ -73,8 +73,18 @@ class TestSimFleet(sdktest.SdkTestCase):
 
         t = threading.Thread(target=run)
         t.start()
-        time.sleep(18)
-        self.osapd.restart()  # under load: every session breaks at once
+        # Once the whole fleet is online (however long the machine takes to get it
+        # there), restart under that load: every session breaks at once.
+        deadline = time.monotonic() + 30
+        while True:
+            listed = json.loads(self.osapd.admin("device", "list", "--online", "--json").stdout)
+            online = listed if isinstance(listed, list) else listed.get("devices", [])
+            if len(online) >= self.COUNT:
+                break
+            self.assertLess(time.monotonic(), deadline,
+                            "%d of %d devices online" % (len(online), self.COUNT))
+            time.sleep(0.5)
+        self.osapd.restart()
         t.join(timeout=300)
         res, proc = result.get("json"), result.get("proc")
         self.assertIsNotNone(res, proc.stderr if proc else "osap-sim did not finish")
