@@ -121,6 +121,16 @@ static const struct osap_cfg_item das_items[] = {
      "Password checks that may wait for an auth thread; a CONNECT beyond it is refused "
      "with CONNACK 3 (server unavailable).",
      NULL, 0},
+    {"persistence", OSAP_CFG_BOOL, "yes", 0, 0, F(persistence),
+     "Keep retained messages and the persistent sessions (clean session 0) of MQTT clients "
+     "across restarts of osapd, in das_state.db under data_dir: saved when osapd stops and "
+     "every autosave_interval, restored at start. Device sessions are not kept (devices "
+     "register again through the LBS).",
+     NULL, 0},
+    {"autosave_interval", OSAP_CFG_DURATION, "60s", 0, 86400000, F(autosave_interval),
+     "With persistence, how often what changed is saved while osapd runs; a crash loses at "
+     "most what happened since. 0 = saved only when osapd stops.",
+     NULL, 0},
     {NULL, 0, NULL, 0, 0, 0, NULL, NULL, 0},
 };
 

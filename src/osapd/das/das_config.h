@@ -45,6 +45,8 @@ struct das_config {
     int64_t forward_low_water;   /* ... and read again at or below this */
     int64_t auth_threads;        /* threads that check passwords */
     int64_t auth_queue;          /* password checks waiting; beyond: CONNACK 3 */
+    bool persistence;            /* retained messages and persistent sessions survive restarts */
+    int64_t autosave_interval;   /* periodic snapshot of that state (0 = only at stop) */
 };
 
 /** The [das] table. */

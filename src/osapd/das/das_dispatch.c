@@ -7,6 +7,7 @@ osap_err das_handle_packet(struct das_conn *c, const struct osap_mqtt_header *hd
     struct osap_mqtt_packet pkt;
     osap_err err;
 
+    c->w->changes++; /* persistence: this worker's sessions may have changed */
     if (hdr->type == OSAP_MQTT_CONNECT) {
         if (c->state != DAS_CONN_NEW) return OSAP_ESTATE; /* a second CONNECT */
         return das_handle_connect(c, hdr, body);

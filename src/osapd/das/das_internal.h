@@ -182,6 +182,7 @@ struct das_retain {
     uint64_t count;
     uint64_t bytes;   /* topics and payloads of the retained messages */
     bool full_logged; /* "not kept" was logged since the store was last below its limits */
+    uint64_t changes; /* bumped by every change (persistence: autosave only what changed) */
 };
 
 osap_err das_retain_init(struct das_retain *r);
@@ -193,6 +194,11 @@ void das_retain_store(struct das *das, struct das_msg *m);
 osap_err das_retain_match(struct das *das, const char *filter, size_t len, struct das_msg ***out,
                           size_t *n);
 void das_retain_free_list(struct das_msg **list, size_t n);
+/** The store's change count (see das_retain_snapshot()). */
+uint64_t das_retain_changes(struct das *das);
+/** Every retained message, referenced, in @p *out (free with das_retain_free_list()),
+ *  and the change count they correspond to in @p *changes. */
+osap_err das_retain_snapshot(struct das *das, struct das_msg ***out, size_t *n, uint64_t *changes);
 
 /* ------------------------------------------------------------------------ */
 /* Mailboxes (das_mailbox.c): multi-producer, single-consumer, batched      */
@@ -349,6 +355,16 @@ osap_err das_session_send_direct(struct das_worker *w, struct das_session *s, st
  *  records it (OSAP_EBUSY in *err when the limit is reached). */
 bool das_session_rel_seen(struct das_session *s, uint16_t pid, uint32_t limit, osap_err *err);
 void das_session_rel_done(struct das_session *s, uint16_t pid);
+/* Restoring a saved session (das_persist.c), before the worker runs. */
+/** Put @p m (NULL once PUBREC arrived: state DAS_WAIT_PUBCOMP) back into the
+ *  in-flight window with packet id @p pid. OSAP_EINVAL when @p pid is 0 or taken. */
+osap_err das_session_restore_inflight(struct das_session *s, struct das_msg *m, uint16_t pid,
+                                      int qos, int state, int retain);
+/** Queue @p m again, under the queue limits of a message arriving while offline. */
+void das_session_restore_queued(struct das_worker *w, struct das_session *s, struct das_msg *m,
+                                int qos, int retain);
+/** Make the restored session @p s an offline session of @p w. */
+void das_session_park(struct das_worker *w, struct das_session *s);
 
 /* ------------------------------------------------------------------------ */
 /* Back-pressure from congested subscribers (das_flow.c)                    */
@@ -703,6 +719,11 @@ struct das_worker {
     size_t nmatched, capmatched;
     /* forwarding batches being built, one per worker */
     struct das_batch **outbox;
+    /* persistence (das_persist.c): changes since the start (packets, deliveries, session
+     * changes; this thread only), the count at the last snapshot, the snapshot taken
+     * after the loop ended */
+    uint64_t changes, saved_changes;
+    struct das_snap *final_snap;
     /* counters */
     atomic_uint_fast64_t nconns, ndevices, msgs_in, msgs_out;
     uint64_t id_counter;
@@ -721,6 +742,7 @@ struct das {
     bool registered; /* this node's das_nodes row exists */
     struct das_retain retain;
     struct das_auth_pool *auth;
+    struct das_persist *persist; /* NULL: [das] persistence = no */
     atomic_bool stopping;
     atomic_uint_fast64_t nconns_total;
     atomic_uint_fast64_t preauth_bytes;    /* charged to connect_max_total */
@@ -752,6 +774,26 @@ osap_err das_node_register(struct das *das);
 void das_node_heartbeat(struct das_worker *w);
 /** Remove the row, on the calling thread (stop, after the workers ended). */
 void das_node_remove(struct das *das);
+
+/* das_persist.c: retained messages and persistent client sessions across restarts
+ * (docs/ARCHITECTURE.md, "DAS service", Persistence) */
+struct das_snap;
+/** Open the state file and restore what it holds into the workers (created, not
+ *  running yet) and the retained store. No-op with persistence = no. A damaged
+ *  file is set aside (the DAS starts empty); OSAP_ESTORE_SCHEMA for a newer one. */
+osap_err das_persist_load(struct das *das);
+/** Start the autosave thread (after the workers run). */
+osap_err das_persist_run(struct das *das);
+/** Stop the autosave thread (the workers still run). */
+void das_persist_stop(struct das *das);
+/** On worker @p w's thread once its loop ended: serialise its persistent sessions. */
+void das_persist_worker_final(struct das_worker *w);
+/** After the workers were joined: write the final snapshot. */
+void das_persist_save_final(struct das *das);
+/** Free the state of a worker's final snapshot (das_worker_free()). */
+void das_persist_snap_free(struct das_snap *snap);
+/** Close the state file and free everything. */
+void das_persist_free(struct das *das);
 
 /** FNV-1a, the hash of session keys and trie levels. */
 static inline uint32_t das_hash(const void *p, size_t len, uint32_t seed)

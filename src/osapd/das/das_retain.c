@@ -22,6 +22,7 @@ osap_err das_retain_init(struct das_retain *r)
     r->count = 0;
     r->bytes = 0;
     r->full_logged = false;
+    r->changes = 0;
     return OSAP_OK;
 }
 
@@ -73,6 +74,7 @@ void das_retain_store(struct das *das, struct das_msg *m)
 
     uv_mutex_lock(&r->lock);
     n = das_trie_find(&r->trie, m->topic, m->topic_len);
+    r->changes++;
     if (m->payload_len == 0) {
         if (n && n->retained) {
             clear_node(r, n);
@@ -241,4 +243,35 @@ void das_retain_free_list(struct das_msg **list, size_t n)
     for (size_t i = 0; i < n; i++)
         das_msg_unref(list[i]);
     osap_free(list);
+}
+
+uint64_t das_retain_changes(struct das *das)
+{
+    uint64_t n;
+    uv_mutex_lock(&das->retain.lock);
+    n = das->retain.changes;
+    uv_mutex_unlock(&das->retain.lock);
+    return n;
+}
+
+osap_err das_retain_snapshot(struct das *das, struct das_msg ***out, size_t *n, uint64_t *changes)
+{
+    struct das_retain *r = &das->retain;
+    struct msg_list l = {NULL, 0, 0, false};
+    uint64_t count;
+
+    uv_mutex_lock(&r->lock);
+    for (size_t i = 0; i < r->trie.nbuckets; i++)
+        for (struct das_tnode *t = r->trie.buckets[i]; t; t = t->hnext)
+            if (t->retained) list_add(&l, t->retained);
+    count = r->changes;
+    uv_mutex_unlock(&r->lock);
+    if (l.failed) {
+        das_retain_free_list(l.v, l.n);
+        return OSAP_ENOMEM;
+    }
+    *out = l.v;
+    *n = l.n;
+    *changes = count;
+    return OSAP_OK;
 }

@@ -250,15 +250,18 @@ static void das_stop(void *state)
      * their connections as refusals */
     das_auth_pool_free(das->auth);
     das->auth = NULL;
+    das_persist_stop(das); /* the autosave thread; a snapshot it takes needs the workers */
     for (uint32_t i = 0; i < das->nworkers; i++)
         if (das->workers[i]) das_worker_request_stop(das->workers[i]);
     for (uint32_t i = 0; i < das->nworkers; i++)
         if (das->workers[i]) das_worker_join(das->workers[i]);
+    das_persist_save_final(das);
     if (das->registered) das_node_remove(das);
     if (das->device_started) das_device_layer_stop(das);
     for (uint32_t i = 0; i < das->nworkers; i++)
         das_worker_free(das->workers[i]);
     osap_free(das->workers);
+    das_persist_free(das);
     das_retain_release(&das->retain);
     das_acl_free(das->set.anon_acl);
     OSAP_LOGI(DAS_LOG, "stopped");
@@ -320,6 +323,9 @@ static osap_err das_start(struct osapd_context *ctx, void **state)
         goto fail;
     }
     das->registered = true;
+    /* saved state, before any worker runs (so before anything is accepted) */
+    err = das_persist_load(das);
+    if (err) goto fail;
     err = das_device_layer_start(das, ctx);
     if (err) {
         OSAP_LOGE(DAS_LOG, "the device layer failed to start: %s", osap_strerror(err));
@@ -330,6 +336,8 @@ static osap_err das_start(struct osapd_context *ctx, void **state)
         err = das_worker_run(das->workers[i]);
         if (err) goto fail;
     }
+    err = das_persist_run(das);
+    if (err) goto fail;
     OSAP_LOGI(
         DAS_LOG, "MQTT server listening on %s:%d (%u workers, node %s, max_connections %llu%s)",
         das->cfg->listen, das->port, das->nworkers, das->node_id,

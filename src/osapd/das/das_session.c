@@ -132,6 +132,7 @@ void das_session_online(struct das_worker *w, struct das_session *s)
 
 void das_session_destroy(struct das_worker *w, struct das_session *s)
 {
+    w->changes++;
     table_remove(&w->sessions, s);
     offline_remove(w, s);
     das_flow_release(w, s);
@@ -158,6 +159,7 @@ void das_session_detach(struct das_worker *w, struct das_session *s)
 {
     uint64_t max = w->das->set.max_sessions;
 
+    w->changes++;
     s->conn = NULL;
     if (s->clean) {
         das_session_destroy(w, s);
@@ -419,6 +421,7 @@ void das_session_deliver(struct das_worker *w, struct das_session *s, struct das
     const struct das_settings *set = &w->das->set;
     struct das_conn *c = s->conn;
 
+    w->changes++;
     if (s->kind == DAS_SESSION_DEVICE) {
         /* Devices read packets into a 16 KiB buffer and drop the connection on a larger
          * one (spec 6.1); they never get QoS 2 (spec 6.6). */
@@ -506,4 +509,39 @@ void das_session_rel_done(struct das_session *s, uint16_t pid)
             return;
         }
     }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Restoring a saved session                                                */
+/* ------------------------------------------------------------------------ */
+
+osap_err das_session_restore_inflight(struct das_session *s, struct das_msg *m, uint16_t pid,
+                                      int qos, int state, int retain)
+{
+    struct das_inflight *f;
+
+    if (pid == 0 || (s->if_live && pid_in_use(s, pid))) return OSAP_EINVAL;
+    if ((state == DAS_WAIT_PUBCOMP) != (m == NULL)) return OSAP_EINVAL;
+    f = inflight_push(s);
+    if (!f) return OSAP_ENOMEM;
+    f->msg = m ? das_msg_ref(m) : NULL;
+    f->pid = pid;
+    f->qos = (uint8_t)qos;
+    f->state = (uint8_t)state;
+    f->retain = (uint8_t)retain;
+    return OSAP_OK;
+}
+
+void das_session_restore_queued(struct das_worker *w, struct das_session *s, struct das_msg *m,
+                                int qos, int retain)
+{
+    enqueue(w, s, m, qos, retain);
+}
+
+void das_session_park(struct das_worker *w, struct das_session *s)
+{
+    s->conn = NULL;
+    s->offline_since = uv_now(&w->loop);
+    das_list_add_tail(&w->offline, &s->offline_link);
+    atomic_fetch_add_explicit(&w->das->offline_sessions, 1, memory_order_relaxed);
 }

@@ -297,6 +297,7 @@ static void worker_main(void *arg)
     uv_timer_start(&w->tick, on_tick, DAS_WHEEL_TICK_MS, DAS_WHEEL_TICK_MS);
     uv_sem_post(&w->ready);
     uv_run(&w->loop, UV_RUN_DEFAULT);
+    if (das->persist) das_persist_worker_final(w);
     das_sessions_release(w);
     osap_store_close(w->store);
     w->store = NULL;
@@ -424,6 +425,7 @@ void das_worker_free(struct das_worker *w)
     }
     das_sessions_release(w);
     das_trie_release(&w->subs);
+    das_persist_snap_free(w->final_snap);
     uv_sem_destroy(&w->ready);
     osap_free(w->outbox);
     osap_free(w->rbuf);
