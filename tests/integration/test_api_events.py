@@ -193,16 +193,17 @@ class TestEvents(apitest.ApiTestCase):
             s = apitest.SseReader(self.osapd.port("api"), "/api/v1/events/stream", self.token,
                                   headers={"Last-Event-ID": str(last)})
             try:
-                while True:
-                    ev = s.next(timeout=3, pred=lambda e: e.get("event") == "event")
+                while len(got) < len(stored):
+                    ev = s.next(pred=lambda e: e.get("event") == "event")
                     got.append(int(ev["id"]))
                     last = int(ev["id"])
             except AssertionError:
-                pass
-            ended = s.ended.wait(0.1)
-            s.close()
-            if not ended:
-                break  # caught up: the stream stays open for live events
+                if not s.ended.is_set():
+                    raise  # neither an event nor the end of the stream
+            finally:
+                s.close()
+            if len(got) >= len(stored):
+                break  # caught up (that stream stays open for live events)
         self.assertEqual(got, stored)
 
     def test_stream_limit(self):
