@@ -25,7 +25,7 @@ class Paho:
     Received messages queue up in self.messages."""
 
     def __init__(self, port, client_id="", clean=True, keepalive=60, username=None,
-                 password=None, will=None, expect_rc=0, timeout=5.0):
+                 password=None, will=None, expect_rc=0, timeout=30.0):
         self.c = mqtt.Client(client_id=client_id, clean_session=clean,
                              protocol=mqtt.MQTTv311)
         self.messages = queue.Queue()
@@ -50,7 +50,7 @@ class Paho:
             self.c.loop_stop()
             raise AssertionError("CONNACK %d, expected %d" % (self.rc, expect_rc))
 
-    def subscribe(self, *filters, timeout=5.0):
+    def subscribe(self, *filters, timeout=30.0):
         """filters: (filter, qos) pairs; returns the granted codes."""
         rc, mid = self.c.subscribe(list(filters))
         assert rc == mqtt.MQTT_ERR_SUCCESS, rc
@@ -58,17 +58,17 @@ class Paho:
         assert got_mid == mid
         return list(granted)
 
-    def unsubscribe(self, *filters, timeout=5.0):
+    def unsubscribe(self, *filters, timeout=30.0):
         rc, mid = self.c.unsubscribe(list(filters))
         assert rc == mqtt.MQTT_ERR_SUCCESS, rc
         assert self.unsubacks.get(timeout=timeout) == mid
 
-    def publish(self, topic, payload, qos=0, retain=False, timeout=5.0):
+    def publish(self, topic, payload, qos=0, retain=False, timeout=30.0):
         info = self.c.publish(topic, payload, qos=qos, retain=retain)
         info.wait_for_publish(timeout)
         assert info.is_published(), "publish to %s not completed" % topic
 
-    def get(self, timeout=5.0):
+    def get(self, timeout=30.0):
         """The next message received."""
         return self.messages.get(timeout=timeout)
 
@@ -85,7 +85,7 @@ class Paho:
             except queue.Empty:
                 return out
 
-    def take(self, n, timeout=10.0, quiet=0.3):
+    def take(self, n, timeout=30.0, quiet=0.3):
         """Exactly n messages: waits for them (up to timeout in all, however long
         the server takes), then checks that nothing more arrives within quiet
         seconds."""
@@ -107,7 +107,7 @@ class Paho:
         got = self.drain(wait)
         assert not got, "unexpected messages: %r" % [(m.topic, m.payload) for m in got]
 
-    def disconnected(self, timeout=5.0):
+    def disconnected(self, timeout=30.0):
         """The rc of the next disconnection (raises queue.Empty if none)."""
         return self.disconnects.get(timeout=timeout)
 

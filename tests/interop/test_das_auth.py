@@ -44,7 +44,7 @@ class AuthTest(osaptest.OsapTestCase):
     def test_anonymous_refused_by_default(self):
         c, p = self.connack()
         self.assertEqual(p.body, b"\x00\x05")
-        self.assertTrue(c.closed(3))
+        self.assertTrue(c.closed())
         c.close()
         r = mosquitto("mosquitto_pub", self.port, "-t", "x", "-m", "y")
         self.assertNotEqual(r.returncode, 0)
@@ -66,7 +66,7 @@ class AuthTest(osaptest.OsapTestCase):
                    {"username": "", "password": "x"}):
             c, p = self.connack(**kw)
             self.assertEqual(p.body, b"\x00\x04", kw)
-            self.assertTrue(c.closed(3), kw)
+            self.assertTrue(c.closed(), kw)
             c.close()
         paho = Paho(self.port, "bad-paho", username="alice", password="nope", expect_rc=None)
         paho.c.loop_stop()
@@ -132,7 +132,7 @@ class AuthTest(osaptest.OsapTestCase):
         c, p = self.connack(client_id="alice-4", username="alice", password="alice-secret",
                             will_topic="b/will", will_payload=b"x")
         self.assertEqual(p.body, b"\x00\x05")
-        self.assertTrue(c.closed(3))
+        self.assertTrue(c.closed())
         c.close()
         c, p = self.connack(client_id="alice-5", username="alice", password="alice-secret",
                             will_topic="a/will", will_payload=b"x")

@@ -151,7 +151,7 @@ class OfflineSessions(osaptest.OsapTestCase):
             c = raw.connected(port, cid, clean=False)
             c.subscribe(1, ("ms/" + cid, 1))
             c.send(raw.DISCONNECT_BYTES)
-            self.assertTrue(c.closed(3))
+            self.assertTrue(c.closed())
             c.close()
         self.assertTrue(wait_until(lambda: "session sess-a discarded: max_sessions"
                                    in self.osapd.log_text()))
@@ -160,7 +160,7 @@ class OfflineSessions(osaptest.OsapTestCase):
             c = raw.Client(port)
             self.assertTrue(c.connect(cid, clean=False).session_present, cid)
             c.send(raw.DISCONNECT_BYTES)
-            self.assertTrue(c.closed(3))
+            self.assertTrue(c.closed())
             c.close()
         c = raw.Client(port)
         self.assertFalse(c.connect("sess-a", clean=False).session_present)
@@ -197,7 +197,7 @@ class DerivedMaxConnections(osaptest.OsapTestCase):
         port = self.osapd.port("das")
         conns = [raw.Client(port) for _ in range(128)]
         extra = raw.Client(port)
-        self.assertTrue(extra.closed(3), "connection 129 was served")
+        self.assertTrue(extra.closed(), "connection 129 was served")
         extra.close()
         conns[0].connect("first")
         conns[-1].connect("last")
@@ -208,7 +208,7 @@ class DerivedMaxConnections(osaptest.OsapTestCase):
             conns.append(raw.Client(port))
             return still_open(conns[-1])
 
-        self.assertTrue(wait_until(one_more, timeout=5))
+        self.assertTrue(wait_until(one_more, timeout=30))
         for c in conns:
             c.close()
 
@@ -230,7 +230,7 @@ class ConnectMemory(osaptest.OsapTestCase):
         self.assertTrue(still_open(a) and still_open(b))
         # 100 KB are held: a third partial CONNECT of 50 KB does not fit.
         c = partial_connect(port, 50000)
-        self.assertTrue(c.closed(2), "a CONNECT beyond connect_max_total was buffered")
+        self.assertTrue(c.closed(), "a CONNECT beyond connect_max_total was buffered")
         c.close()
         # The second one completes: what it held is released, the connection works.
         b.send(full[100:])
@@ -244,7 +244,7 @@ class ConnectMemory(osaptest.OsapTestCase):
             tries.append(partial_connect(port, 50000))
             return still_open(tries[-1])
 
-        self.assertTrue(wait_until(another, timeout=5))
+        self.assertTrue(wait_until(another, timeout=30))
         tries.append(partial_connect(port, 50000))
         self.assertTrue(still_open(tries[-1]))
         for x in [b] + tries:

@@ -56,7 +56,7 @@ class LimitsTest(osaptest.OsapTestCase):
         sub.subscribe(("mp/#", 1))
         big = Paho(self.port, "mp-big")
         big.c.publish("mp/x", b"y" * 3000, qos=1)
-        self.assertNotEqual(big.disconnected(5), 0)  # closed by the server
+        self.assertNotEqual(big.disconnected(), 0)  # closed by the server
         big.c.loop_stop()
         ok = Paho(self.port, "mp-ok")
         ok.publish("mp/x", b"z" * 1900, qos=1)
@@ -95,7 +95,7 @@ class LimitsTest(osaptest.OsapTestCase):
     def test_max_connections(self):
         conns = [raw.connected(self.port, "mc-%d" % i) for i in range(6)]
         extra = raw.Client(self.port)
-        self.assertTrue(extra.closed(3), "a 7th connection was served")
+        self.assertTrue(extra.closed(), "a 7th connection was served")
         extra.close()
         conns.pop().close()
         # room again, once the server has seen the close
@@ -173,11 +173,11 @@ class LimitsTest(osaptest.OsapTestCase):
         rows = self.node_rows()
         self.assertEqual(rows, [("das-test-node", "192.0.2.7", self.port, 8777, "192.0.2.7", 0)])
         conns = [raw.connected(self.port, "hb-%d" % i) for i in range(3)]
-        self.assertTrue(wait_until(lambda: self.node_rows()[0][5] == 3, timeout=3),
+        self.assertTrue(wait_until(lambda: self.node_rows()[0][5] == 3, timeout=30),
                         self.node_rows())
         for c in conns:
             c.close()
-        self.assertTrue(wait_until(lambda: self.node_rows()[0][5] == 0, timeout=3))
+        self.assertTrue(wait_until(lambda: self.node_rows()[0][5] == 0, timeout=30))
         self.osapd.stop()
         self.assertEqual(self.node_rows(), [])
 

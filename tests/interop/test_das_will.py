@@ -41,7 +41,7 @@ class WillTest(osaptest.OsapTestCase):
     def test_no_will_after_disconnect(self):
         c = raw.connected(self.port, "polite", will_topic="will/polite", will_payload=b"x")
         c.send(raw.DISCONNECT_BYTES)
-        self.assertTrue(c.closed(3))
+        self.assertTrue(c.closed())
         c.close()
         self.watcher.nothing(1.0)
 
@@ -66,7 +66,7 @@ class WillTest(osaptest.OsapTestCase):
     def test_will_on_protocol_error(self):
         c = raw.connected(self.port, "rude", will_topic="will/rude", will_payload=b"bad")
         c.send(b"\xf0\x00")  # reserved packet type
-        self.assertTrue(c.closed(3))
+        self.assertTrue(c.closed())
         c.close()
         self.assertEqual(self.watcher.get().payload, b"bad")
 
@@ -79,7 +79,7 @@ class WillTest(osaptest.OsapTestCase):
         self.assertEqual(m.payload, b"timed out")
         self.assertGreater(elapsed, 1.2)   # 1.5 x 1 s
         self.assertLess(elapsed, 3.0)
-        self.assertTrue(c.closed(1))
+        self.assertTrue(c.closed())
         c.close()
 
     def test_keepalive_one_and_a_half(self):

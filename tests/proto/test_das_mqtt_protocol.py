@@ -58,7 +58,7 @@ class ProtocolTest(osaptest.OsapTestCase):
             c.send(data)
             if expect is not None:
                 got = b""
-                c.sock.settimeout(3)
+                c.sock.settimeout(30)
                 while True:
                     chunk = c.sock.recv(4096)
                     if not chunk:
@@ -66,7 +66,7 @@ class ProtocolTest(osaptest.OsapTestCase):
                     got += chunk
                 self.assertEqual(got, expect)
             else:
-                self.assertTrue(c.closed(3), "connection not closed after %r" % data[:16])
+                self.assertTrue(c.closed(), "connection not closed after %r" % data[:16])
         finally:
             c.close()
         self.check_healthy()
@@ -85,7 +85,7 @@ class ProtocolTest(osaptest.OsapTestCase):
     def test_connect_timeout_silent(self):
         c = raw.Client(self.port)
         t0 = time.monotonic()
-        self.assertTrue(c.closed(5))
+        self.assertTrue(c.closed())
         elapsed = time.monotonic() - t0
         self.assertGreater(elapsed, 0.8)
         self.assertLess(elapsed, 3.0)
@@ -97,7 +97,7 @@ class ProtocolTest(osaptest.OsapTestCase):
         full = raw.connect("slow")
         c.send(full[:5])  # the header and a few bytes, never the rest
         t0 = time.monotonic()
-        self.assertTrue(c.closed(5))
+        self.assertTrue(c.closed())
         self.assertLess(time.monotonic() - t0, 3.0)
         c.close()
         self.check_healthy()
@@ -117,7 +117,7 @@ class ProtocolTest(osaptest.OsapTestCase):
         # [das] connect_max_packet is 1 KiB: the declared length alone closes it.
         c = raw.Client(self.port)
         c.send(b"\x10" + raw.remlen(2000) + b"\x00\x04MQTT")
-        self.assertTrue(c.closed(3))
+        self.assertTrue(c.closed())
         c.close()
         self.check_healthy()
 
@@ -247,7 +247,7 @@ class ProtocolTest(osaptest.OsapTestCase):
         c.send(raw.PINGREQ_BYTES + raw.PINGREQ_BYTES + b"\xff\xff")
         self.assertEqual(c.expect(raw.PINGRESP).type, raw.PINGRESP)
         self.assertEqual(c.expect(raw.PINGRESP).type, raw.PINGRESP)
-        self.assertTrue(c.closed(3))
+        self.assertTrue(c.closed())
         c.close()
         self.check_healthy()
 
