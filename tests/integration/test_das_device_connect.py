@@ -117,8 +117,8 @@ class TestVerdicts(dastest.DasTestCase):
         self.start()
         dev = self.online()
         dev.close()  # the link is lost; the device reconnects light, no SUBSCRIBE
-        dev = self.device()
         self.wait_for(lambda: not self.device_row()["online"], what="offline")
+        dev = self.device()  # CONNECT follows at once (connect_timeout)
         dev.register(full=False)
         app = raw.connected(self.osapd.port("das"), "app1")
         self.addCleanup(app.close)

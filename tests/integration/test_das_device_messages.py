@@ -49,8 +49,8 @@ class TestEvents(dastest.DasTestCase):
         # The link breaks before the device saw the PUBACK: it publishes the same
         # message again after its light reconnection. Acknowledged, not stored again.
         dev.close()
-        dev = self.device()
         self.wait_for(lambda: not self.device_row()["online"], what="offline")
+        dev = self.device()  # CONNECT follows at once (connect_timeout)
         dev.register(full=False)
         pid, _ = dev.publish_v3(EVENT, body, seq=seq, dup=True)
         dev.expect_puback(pid)
