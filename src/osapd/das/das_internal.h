@@ -678,7 +678,9 @@ struct das_worker {
     bool accept_paused;                  /* out of descriptors: retried at the next tick */
     uint64_t refused, refused_logged_at; /* connections over max_connections */
     uv_async_t wake;                     /* mailbox */
-    uv_async_t stop;                     /* stop request */
+    uv_async_t stop;                     /* stop request, first step: connections closed */
+    uv_async_t finish;                   /* second step: mailbox closed, loop ends */
+    uv_sem_t quiet;                      /* posted once the first step is done */
     uv_check_t check;                    /* end of I/O phase: flush */
     uv_prepare_t prepare;                /* before polling: flush (after timers) */
     uv_timer_t tick;                     /* timing wheel */
@@ -754,7 +756,14 @@ struct das {
 /** Create worker @p index (loop, handles, listening socket on @p fd). */
 osap_err das_worker_new(struct das *das, uint32_t index, int fd, struct das_worker **out);
 osap_err das_worker_run(struct das_worker *w);
+/** Stop in two steps, so that messages in transit between workers reach their
+ *  sessions (and the saved state): das_worker_request_stop() closes the listener and
+ *  the connections and posts what is forwarded; once das_worker_wait_quiet() returned
+ *  for every worker, nothing new is routed, and das_worker_request_finish() closes
+ *  the mailbox (running what is left) and ends the loop. */
 void das_worker_request_stop(struct das_worker *w);
+void das_worker_wait_quiet(struct das_worker *w);
+void das_worker_request_finish(struct das_worker *w);
 void das_worker_join(struct das_worker *w);
 void das_worker_free(struct das_worker *w);
 /** Queue @p c for the end-of-iteration flush. */

@@ -97,7 +97,8 @@ static void batch_free(struct das_batch *b)
 static void batch_run(struct das_worker *w, struct das_mail *m)
 {
     struct das_batch *b = das_container_of(m, struct das_batch, mail);
-    if (!w->stopping)
+    /* at stop, messages still reach the (now offline) sessions when they are saved */
+    if (!w->stopping || w->das->persist)
         for (uint32_t i = 0; i < b->n; i++)
             das_subs_deliver(w, b->msgs[i]);
     batch_free(b);

@@ -254,6 +254,10 @@ static void das_stop(void *state)
     for (uint32_t i = 0; i < das->nworkers; i++)
         if (das->workers[i]) das_worker_request_stop(das->workers[i]);
     for (uint32_t i = 0; i < das->nworkers; i++)
+        if (das->workers[i]) das_worker_wait_quiet(das->workers[i]);
+    for (uint32_t i = 0; i < das->nworkers; i++)
+        if (das->workers[i]) das_worker_request_finish(das->workers[i]);
+    for (uint32_t i = 0; i < das->nworkers; i++)
         if (das->workers[i]) das_worker_join(das->workers[i]);
     das_persist_save_final(das);
     if (das->registered) das_node_remove(das);

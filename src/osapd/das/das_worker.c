@@ -240,10 +240,10 @@ static void on_heartbeat(uv_timer_t *t)
 /* Stop                                                                     */
 /* ------------------------------------------------------------------------ */
 
+/* First step: no more connections, nothing new routed from here. */
 static void on_stop(uv_async_t *h)
 {
     struct das_worker *w = h->data;
-    struct das *das = w->das;
 
     if (w->stopping) return;
     w->stopping = true;
@@ -254,6 +254,16 @@ static void on_stop(uv_async_t *h)
     /* Wills are not published on shutdown: the clients did nothing wrong. */
     for (uint32_t i = 0; i < w->nslots; i++)
         if (w->slots[i]) das_conn_close_now(w->slots[i], "server stopping", true);
+    das_forward_flush(w); /* what this worker routed last reaches the other workers */
+    uv_sem_post(&w->quiet);
+}
+
+/* Second step (every worker did the first): run what is left and end the loop. */
+static void on_finish(uv_async_t *h)
+{
+    struct das_worker *w = h->data;
+    struct das *das = w->das;
+
     das_mailbox_close(w);
     if (das->have_hooks && das->hooks.worker_stop) das->hooks.worker_stop(das->hooks.userdata, w);
     das_forward_flush(w); /* the other workers are stopping too: the batches are freed */
@@ -265,11 +275,23 @@ static void on_stop(uv_async_t *h)
     uv_close((uv_handle_t *)&w->prepare, NULL);
     uv_close((uv_handle_t *)&w->wake, NULL);
     uv_close((uv_handle_t *)&w->stop, NULL);
+    uv_close((uv_handle_t *)&w->finish, NULL);
 }
 
 void das_worker_request_stop(struct das_worker *w)
 {
     if (w->thread_started) uv_async_send(&w->stop);
+}
+
+void das_worker_wait_quiet(struct das_worker *w)
+{
+    /* a worker whose start failed never runs its loop */
+    if (w->thread_started && w->start_err == OSAP_OK) uv_sem_wait(&w->quiet);
+}
+
+void das_worker_request_finish(struct das_worker *w)
+{
+    if (w->thread_started) uv_async_send(&w->finish);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -342,6 +364,10 @@ osap_err das_worker_new(struct das *das, uint32_t index, int fd, struct das_work
         das_list_init(&w->wheel[i]);
     atomic_init(&w->inbox, NULL);
     if (uv_sem_init(&w->ready, 0) != 0) goto fail_fd;
+    if (uv_sem_init(&w->quiet, 0) != 0) {
+        uv_sem_destroy(&w->ready);
+        goto fail_fd;
+    }
     if (uv_loop_init(&w->loop) != 0) goto fail_sem;
     w->loop_ready = true;
     w->rbuf = osap_malloc(DAS_READ_BUF);
@@ -352,11 +378,12 @@ osap_err das_worker_new(struct das *das, uint32_t index, int fd, struct das_work
 
     uv_async_init(&w->loop, &w->wake, on_wake);
     uv_async_init(&w->loop, &w->stop, on_stop);
+    uv_async_init(&w->loop, &w->finish, on_finish);
     uv_check_init(&w->loop, &w->check);
     uv_prepare_init(&w->loop, &w->prepare);
     uv_timer_init(&w->loop, &w->tick);
     uv_timer_init(&w->loop, &w->heartbeat);
-    w->wake.data = w->stop.data = w->check.data = w->prepare.data = w;
+    w->wake.data = w->stop.data = w->finish.data = w->check.data = w->prepare.data = w;
     w->tick.data = w->heartbeat.data = w;
     uv_check_start(&w->check, on_check);
     uv_prepare_start(&w->prepare, on_prepare);
@@ -388,6 +415,7 @@ fail_loop:
     osap_free(w->outbox);
     uv_loop_close(&w->loop);
 fail_sem:
+    uv_sem_destroy(&w->quiet);
     uv_sem_destroy(&w->ready);
 fail_fd:
     close(fd);
@@ -426,6 +454,7 @@ void das_worker_free(struct das_worker *w)
     das_sessions_release(w);
     das_trie_release(&w->subs);
     das_persist_snap_free(w->final_snap);
+    uv_sem_destroy(&w->quiet);
     uv_sem_destroy(&w->ready);
     osap_free(w->outbox);
     osap_free(w->rbuf);
