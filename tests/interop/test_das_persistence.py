@@ -84,6 +84,30 @@ class PersistenceTest(PahoTestCase):
         c.nothing(0.5)
         c.close()
 
+    def test_acknowledged_burst_survives_an_immediate_stop(self):
+        # publishers on both workers, SIGTERM right after the last acknowledgement:
+        # messages still travelling between workers reach the offline session
+        sub = self.paho("burst-sub", clean=False)
+        sub.subscribe(("burst/#", 1))
+        sub.stop()
+        self.clients.remove(sub)
+        pubs = [raw.connected(self.port, "burst-pub-%d" % k) for k in range(4)]
+        for i in range(1, 51):
+            for k, c in enumerate(pubs):
+                c.send(raw.publish("burst/%d" % k, b"%d" % i, qos=1, pid=i))
+        for c in pubs:
+            for i in range(1, 51):
+                self.assertEqual(c.expect(raw.PUBACK).pid, i)
+        self.osapd.stop()
+        for c in pubs:
+            c.close()
+        self.osapd.start()
+        back = self.paho("burst-sub", clean=False)
+        got = back.take(200, timeout=20)
+        for k in range(4):
+            self.assertEqual([m.payload for m in got if m.topic == "burst/%d" % k],
+                             [b"%d" % i for i in range(1, 51)])
+
     def test_unacknowledged_messages_redelivered_with_dup(self):
         c = raw.connected(self.port, "inflight", clean=False)
         c.subscribe(1, ("if/#", 2))
