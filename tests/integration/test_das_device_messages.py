@@ -222,7 +222,7 @@ class MosquittoSub:
         self.lines = queue.Queue()
         self.subscribed = threading.Event()
         threading.Thread(target=self._read, daemon=True).start()
-        if not self.subscribed.wait(10):
+        if not self.subscribed.wait(30):
             raise AssertionError("mosquitto_sub did not subscribe")
 
     def _read(self):
@@ -236,7 +236,7 @@ class MosquittoSub:
                 topic, _, payload = line.partition(" ")
                 self.lines.put((topic, json.loads(payload)))
 
-    def next(self, topic_prefix, timeout=10.0):
+    def next(self, topic_prefix, timeout=30.0):
         deadline = time.monotonic() + timeout
         while True:
             try:

@@ -77,7 +77,7 @@ class TestDasChecks(osaptest.OsapTestCase):
             return None
         return self.wait_for(find, "attribute %s of %s = %r" % (identifier, child, value))
 
-    def wait_for(self, fn, what, timeout=15.0):
+    def wait_for(self, fn, what, timeout=30.0):
         deadline = time.monotonic() + timeout
         while True:
             v = fn()
