@@ -118,6 +118,22 @@ def wait_until(pred, timeout=5.0, step=0.02):
 # test (clients, osap-sim fleets) may take it again before the server binds it.
 _PORT_LOW, _PORT_HIGH = 20000, 32767
 _port_rng = random.Random(os.getpid() ^ int(time.time() * 1000))
+# A port handed out is also claimed for the rest of this process's life with an
+# abstract Unix socket named after it (Linux: the kernel releases it when the
+# process exits, nothing is left on disk), so that tests running in parallel
+# never choose the same port between choosing it and their server binding it.
+_port_claims = []
+
+
+def _claim_port(port):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.bind("\0osap-test-port-%d" % port)
+    except OSError:
+        s.close()
+        return False
+    _port_claims.append(s)
+    return True
 
 
 def free_ports(n, host=HOST):
@@ -137,6 +153,9 @@ def free_ports(n, host=HOST):
             try:
                 s.bind((host, port))
             except OSError:
+                s.close()
+                continue
+            if not _claim_port(port):  # another test (or this one) has it
                 s.close()
                 continue
             socks.append(s)
