@@ -11,9 +11,13 @@ import resource
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import osaptest  # noqa: E402
 
 MOSQUITTO = "/usr/sbin/mosquitto"
 BIN = os.environ.get("OSAP_BIN", "")
@@ -22,9 +26,10 @@ LOAD = os.path.join(BIN, "osap-mqtt-load")
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port below the ephemeral range, claimed by this test (osaptest):
+    one bind(0) hands out may be taken by an outgoing connection before
+    Mosquitto binds it."""
+    return osaptest.free_port()
 
 
 class Mosquitto:
@@ -40,7 +45,7 @@ class Mosquitto:
         self.log = open(os.path.join(tmp, name + ".log"), "w")
         self.proc = subprocess.Popen([MOSQUITTO, "-c", conf], stdout=self.log,
                                      stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 30
         while True:
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
