@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import unittest
@@ -73,6 +74,11 @@ def run_suite(test, suite, env, handler, timeout=420):
     e.update(env)
     e["OSAP_TEST_ARTIFACTS"] = artifacts
     e["CHROMIUM"] = CHROMIUM
+    # The browser's profile and other scratch files go below a directory of this
+    # run, removed afterwards even when the suite had to be killed.
+    scratch = tempfile.mkdtemp(prefix="osap-browser-")
+    test.addCleanup(shutil.rmtree, scratch, True)
+    e["TMPDIR"] = scratch
     proc = subprocess.Popen(["node", suite + ".test.mjs"], cwd=BROWSER_DIR, env=e,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, bufsize=1)
