@@ -507,19 +507,20 @@ struct das_conn {
     uint8_t move_to;                    /* DAS_CONN_MOVING: the home worker */
     uint8_t hlen;                       /* bytes in hbuf */
     uint8_t hbuf[OSAP_MQTT_HEADER_MAX]; /* a partial fixed header */
-    bool is_device;                     /* accepted by the device layer */
-    bool disconnected;                  /* DISCONNECT received: no will */
-    bool suppress_will;                 /* das_conn_close(..., 1), shutdown */
-    bool reading;                       /* uv_read_start active */
-    bool in_flushq;                     /* queued for the end-of-iteration flush */
-    bool no_device;                     /* judged an ordinary client already (moved twice) */
-    bool throttled;                     /* reading stopped: output over max_output_bytes */
-    bool close_pending;                 /* das_conn_close(): closed at the end of the iteration */
-    bool clean;                         /* CONNECT clean session */
-    bool held;                          /* pkt holds bytes read while reading is paused */
-    bool backpressured;                 /* reading stopped by das_conn_backpressure() */
-    bool ack_stalled;                   /* reading stopped: too many acks held back */
+    bool is_device : 1;                 /* accepted by the device layer */
+    bool disconnected : 1;              /* DISCONNECT received: no will */
+    bool suppress_will : 1;             /* das_conn_close(..., 1), shutdown */
+    bool reading : 1;                   /* uv_read_start active */
+    bool in_flushq : 1;                 /* queued for the end-of-iteration flush */
+    bool no_device : 1;                 /* judged an ordinary client already (moved twice) */
+    bool throttled : 1;                 /* reading stopped: output over max_output_bytes */
+    bool close_pending : 1;             /* das_conn_close(): closed at the end of the iteration */
+    bool clean : 1;                     /* CONNECT clean session */
+    bool held : 1;                      /* pkt holds bytes read while reading is paused */
+    bool backpressured : 1;             /* reading stopped by das_conn_backpressure() */
+    bool ack_stalled : 1;               /* reading stopped: too many acks held back */
     uint16_t keepalive;                 /* seconds, from CONNECT */
+    uint32_t holds;                     /* sessions holding this publisher (das_flow.c) */
     /* A packet cut by the end of a read, in a buffer of exactly its total length;
      * or, while a password is checked (held), the bytes read after the CONNECT. */
     uint8_t *pkt;
@@ -527,9 +528,8 @@ struct das_conn {
     /* memory held before CONNACK, charged to connect_max_total */
     uint32_t pkt_charge; /* for pkt (a partial CONNECT, or the held bytes) */
     uint32_t preauth;    /* for the will */
-    /* back-pressure (das_flow.c): sessions holding this publisher, and its
-     * acknowledgements held back meanwhile: (type << 16) | packet id */
-    uint32_t holds;
+    /* back-pressure (das_flow.c): the publisher's acknowledgements held back while
+     * sessions hold it (holds): (type << 16) | packet id */
     uint32_t *acks;
     uint32_t nacks, capacks;
     /* output */

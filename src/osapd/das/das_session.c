@@ -6,6 +6,7 @@
 #include "log.h"
 #include "osap/alloc.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #define SESSIONS_MIN_BUCKETS 256
@@ -67,7 +68,8 @@ osap_err das_session_new(struct das_worker *w, int kind, const char *key, size_t
     struct das_session *s;
 
     if (len > OSAP_MQTT_STRING_MAX) return OSAP_EINVAL;
-    s = osap_calloc(1, sizeof(*s) + len + 1);
+    /* the key is the flexible array member at the end: no room for the struct padding */
+    s = osap_calloc(1, offsetof(struct das_session, key) + len + 1);
     if (!s) return OSAP_ENOMEM;
     s->kind = (uint8_t)kind;
     s->key_len = (uint16_t)len;
