@@ -53,6 +53,15 @@ class TestSecretsNotLogged(apitest.ApiTestCase):
     PASSWORD_WRONG = "pw-Wrong-9c4f2a"
     TOKEN_BAD = "osap_badtoken_4e7d2c9a1b3f5e6d"
 
+    def online_once(self, serial, code, state, licence=False):
+        """Bring a device online once with its state in state; returns the master
+        key it stored."""
+        d = self.device(serial, code, state_dir=state, licence=licence)
+        d.wait_state("online", 30)
+        d.stop()
+        with open(os.path.join(state, "masterkey"), "rb") as f:
+            return f.read()
+
     def test_no_secret_in_the_log(self):
         secrets = {}
         admin_out = []
@@ -73,34 +82,13 @@ class TestSecretsNotLogged(apitest.ApiTestCase):
 
         # paths A, C, B for the code device; A for the others
         state = os.path.join(self.tmp, "dev1")
-        d = self.device("SECRET0001", self.CODE_ADMIN, state_dir=state)
-        d.wait_state("online", 30)
-        d.stop()
-        d = self.device("SECRET0001", self.CODE_ADMIN, state_dir=state)
-        d.wait_state("online", 30)
-        d.stop()
-        with open(os.path.join(state, "masterkey"), "rb") as f:
-            mk1_c = f.read()
+        self.online_once("SECRET0001", self.CODE_ADMIN, state)  # A
+        mk1_c = self.online_once("SECRET0001", self.CODE_ADMIN, state)  # C
         os.remove(os.path.join(state, "masterkey"))
-        d = self.device("SECRET0001", self.CODE_ADMIN, state_dir=state)
-        d.wait_state("online", 30)
-        d.stop()
-        with open(os.path.join(state, "masterkey"), "rb") as f:
-            mk1_b = f.read()
-
-        state2 = os.path.join(self.tmp, "dev2")
-        d = self.device("SECRET0002", self.CODE_API, state_dir=state2)
-        d.wait_state("online", 30)
-        d.stop()
-        with open(os.path.join(state2, "masterkey"), "rb") as f:
-            mk2 = f.read()
-
-        state3 = os.path.join(self.tmp, "dev3")
-        d = self.device(self.LICENCE_SERIAL, self.LICENCE, state_dir=state3, licence=True)
-        d.wait_state("online", 30)
-        d.stop()
-        with open(os.path.join(state3, "masterkey"), "rb") as f:
-            mk3 = f.read()
+        mk1_b = self.online_once("SECRET0001", self.CODE_ADMIN, state)  # B
+        mk2 = self.online_once("SECRET0002", self.CODE_API, os.path.join(self.tmp, "dev2"))
+        mk3 = self.online_once(self.LICENCE_SERIAL, self.LICENCE, os.path.join(self.tmp, "dev3"),
+                               licence=True)
 
         # a wrong code: refused (both cases are tried), nothing stored
         d = self.device("SECRET0002", self.CODE_WRONG, state_dir=os.path.join(self.tmp, "dev4"))
