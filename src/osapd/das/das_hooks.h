@@ -186,6 +186,9 @@ struct osap_store *das_worker_store(struct das_worker *w);
 /** The libuv loop of worker @p w (use it on that worker's thread only). */
 uv_loop_t *das_worker_loop(struct das_worker *w);
 
+/** Whether worker @p w is stopping (closing its connections); on its thread only. */
+bool das_worker_stopping(const struct das_worker *w);
+
 /** The connection of the accepted device @p serial if it is connected to worker @p w
  *  (its home worker: das_home_worker()), else NULL. */
 struct das_conn *das_device_conn(struct das_worker *w, const char *serial, size_t len);

@@ -84,6 +84,11 @@ uv_loop_t *das_worker_loop(struct das_worker *w)
     return &w->loop;
 }
 
+bool das_worker_stopping(const struct das_worker *w)
+{
+    return w->stopping;
+}
+
 struct das_conn *das_device_conn(struct das_worker *w, const char *serial, size_t len)
 {
     struct das_session *s = das_session_find(w, DAS_SESSION_DEVICE, serial, len);

@@ -152,10 +152,10 @@ void device_registry_closed(struct device *dev, int abnormal)
         e->dev = NULL;
         /* abnormal: no DISCONNECT (keepalive expired, connection lost, a protocol
          * error), or the DAS closing its connections as it stops */
-        reason = dev->kicked            ? "kicked"
-                 : !abnormal            ? "disconnect"
-                 : dev->dw->w->stopping ? "stopping"
-                                        : "lost";
+        reason = dev->kicked                       ? "kicked"
+                 : !abnormal                       ? "disconnect"
+                 : das_worker_stopping(dev->dw->w) ? "stopping"
+                                                   : "lost";
         OSAP_LOGI(DEVICE_LOG, "device %s offline (%s)", dev->serial, reason);
         record_status(dev, false, NULL, NULL);
         device_republish_status(dev->dw, dev->serial, dev->serial_len, false, reason);
