@@ -4,6 +4,7 @@
 #include "osap/alloc.h"
 
 #include <ctype.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,4 +138,23 @@ void test_alloc_reset(void)
 long test_alloc_count(void)
 {
     return alloc_count;
+}
+
+int test_scratch_dir(char *dir, size_t cap, const char *name)
+{
+    const char *tmp = getenv("TMPDIR");
+    int n = snprintf(dir, cap, "%s/osap-test-%s-XXXXXX", tmp && *tmp ? tmp : P_tmpdir, name);
+    if (n < 0 || (size_t)n >= cap) return -1;
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int remove_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+int test_rmtree(const char *dir)
+{
+    return nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
 }

@@ -146,25 +146,18 @@ static void test_event_ack_timeout(void **state)
     env_free(&e);
 }
 
-static void rm_rf(const char *dir)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
-}
-
 /* Raised while the DAS is down, then the process dies (no goodbye): after a
  * restart the events are still there and are delivered, in order. A torn
  * record at the end of the file (a write cut short) is dropped on open. */
 static void test_events_survive_kill(void **state)
 {
     struct env e;
-    char dir[] = "/tmp/osap-sdk-test-XXXXXX", path[600];
+    char dir[256], path[600];
     FILE *fp;
     long size;
 
     (void)state;
-    assert_non_null(mkdtemp(dir));
+    assert_int_equal(test_scratch_dir(dir, sizeof(dir), "sdk"), 0);
     env_init_dir(&e, dir);
     e.s.das_down = 1;
     env_start(&e);
@@ -199,7 +192,7 @@ static void test_events_survive_kill(void **state)
     fclose(fp);
     assert_true(size > 0 && size < 4096);
     env_free(&e);
-    rm_rf(dir);
+    assert_int_equal(test_rmtree(dir), 0);
 }
 
 static void test_queue_bounds(void **state)

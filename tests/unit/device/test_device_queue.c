@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 struct qenv {
-    char dir[64];
+    char dir[256];
     struct osap_device_port store; /* POSIX port on dir */
     struct osap_device_port port;  /* the same, counting syncs */
     int syncs;
@@ -36,8 +36,7 @@ static void qenv_init(struct qenv *e)
     struct osap_device_posix_config pc;
 
     memset(e, 0, sizeof(*e));
-    snprintf(e->dir, sizeof(e->dir), "/tmp/osap-queue-XXXXXX");
-    assert_non_null(mkdtemp(e->dir));
+    assert_int_equal(test_scratch_dir(e->dir, sizeof(e->dir), "queue"), 0);
     pc.state_dir = e->dir;
     pc.bind_addr = NULL;
     assert_int_equal(osap_device_port_posix_new(&pc, &e->store), OSAP_OK);
@@ -53,11 +52,9 @@ static void qenv_open(struct qenv *e)
 
 static void qenv_free(struct qenv *e)
 {
-    char cmd[128];
     osap__queue_close(&e->q);
     osap_device_port_posix_free(&e->store);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", e->dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(test_rmtree(e->dir), 0);
 }
 
 static uint64_t put(struct qenv *e, const char *text)
@@ -92,7 +89,7 @@ static void path_of(const struct qenv *e, char *out, size_t cap)
 
 static long file_len(const struct qenv *e)
 {
-    char p[128];
+    char p[320];
     FILE *f;
     long n;
     path_of(e, p, sizeof(p));
@@ -173,7 +170,7 @@ static void test_order_and_acks(void **state)
 static void test_torn_tail_every_length(void **state)
 {
     struct qenv e;
-    char path[128], buf[64];
+    char path[320], buf[64];
     uint8_t *copy;
     long full;
     long ends[4];
@@ -225,7 +222,7 @@ static void test_torn_tail_every_length(void **state)
 static void test_corruption_every_byte(void **state)
 {
     struct qenv e;
-    char path[128], buf[64];
+    char path[320], buf[64];
     uint8_t *copy;
     long full, ends[3];
     const char *texts[3] = {"first", "second", "third"};
@@ -299,7 +296,7 @@ static void test_bounds(void **state)
     e.cfg.max_bytes = 3 * (DEV_QUEUE_HDR + 10 + DEV_QUEUE_CRC);
     e.cfg.when_full = OSAP_DEVICE_QUEUE_REFUSE_NEW;
     {
-        char p[128];
+        char p[320];
         path_of(&e, p, sizeof(p));
         unlink(p);
     }

@@ -7,22 +7,13 @@
 #define TEST_STORE_FIXTURE_H
 
 #include "store.h"
+#include "testutil.h"
 
-#include <ftw.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* Make the scratch directory $TMPDIR/osap-test-NAME-XXXXXX (P_tmpdir without
- * TMPDIR) into @p dir (@p cap bytes): 0, or -1 when it cannot be made. */
-static inline int store_fixture_dir(char *dir, size_t cap, const char *name)
-{
-    const char *tmp = getenv("TMPDIR");
-    snprintf(dir, cap, "%s/osap-test-%s-XXXXXX", tmp && *tmp ? tmp : P_tmpdir, name);
-    return mkdtemp(dir) ? 0 : -1;
-}
 
 /* The settings the tests open their store with: SQLite, synchronous=normal, a
  * 1 MiB page cache, @p busy_timeout_ms to wait for a lock. */
@@ -32,19 +23,6 @@ static inline void store_fixture_config(struct osap_store_config *cfg, int64_t b
     cfg->busy_timeout_ms = busy_timeout_ms;
     cfg->synchronous = "normal";
     cfg->cache_size = 1 << 20;
-}
-
-static inline int store_fixture_remove_one(const char *path, const struct stat *sb, int flag,
-                                           struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-/* Remove the scratch directory @p dir and all it holds: 0, or -1. */
-static inline int store_fixture_rmdir(const char *dir)
-{
-    return nftw(dir, store_fixture_remove_one, 16, FTW_DEPTH | FTW_PHYS) == 0 ? 0 : -1;
 }
 
 /* Add the device @p serial (SAP, code ABCDEF) to @p st. */
@@ -78,7 +56,7 @@ static inline int store_fixture_setup(void **state, const char *name, bool open,
 
     if (!fx) return -1;
     *state = fx;
-    if (store_fixture_dir(fx->dir, sizeof(fx->dir), name)) return -1;
+    if (test_scratch_dir(fx->dir, sizeof(fx->dir), name)) return -1;
     snprintf(fx->db, sizeof(fx->db), "%s/osap.db", fx->dir);
     store_fixture_config(&fx->cfg, 2000);
     if (!open) return 0;
@@ -97,7 +75,7 @@ static inline int store_fixture_teardown(void **state)
 
     if (!fx) return 0;
     osap_store_close(fx->st);
-    rc = fx->dir[0] ? store_fixture_rmdir(fx->dir) : 0;
+    rc = fx->dir[0] ? test_rmtree(fx->dir) : 0;
     free(fx);
     *state = NULL;
     return rc;

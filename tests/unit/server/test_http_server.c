@@ -1364,9 +1364,8 @@ static void write_file(const char *dir, const char *name, const char *content)
 static void test_static_files(void **state)
 {
     (void)state;
-    char tmpl[] = "/tmp/osap-http-static-XXXXXX";
-    char *base = mkdtemp(tmpl);
-    assert_non_null(base);
+    char base[200];
+    assert_int_equal(test_scratch_dir(base, sizeof(base), "http-static"), 0);
     char path[512];
     snprintf(static_dir, sizeof(static_dir), "%s/web", base);
     assert_int_equal(mkdir(static_dir, 0755), 0);
@@ -1467,9 +1466,7 @@ static void test_static_files(void **state)
     resp_free(&r);
     harness_stop(h);
 
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(test_rmtree(base), 0);
 }
 
 static void test_graceful_close(void **state)

@@ -29,7 +29,7 @@ static int setup(void **state)
 {
     struct fixture *fx = calloc(1, sizeof(*fx));
 
-    if (store_fixture_dir(fx->dir, sizeof(fx->dir), "ingest")) return -1;
+    if (test_scratch_dir(fx->dir, sizeof(fx->dir), "ingest")) return -1;
     snprintf(fx->db, sizeof(fx->db), "%s/osap.db", fx->dir);
     store_fixture_config(&fx->scfg, 5000);
     fx->icfg.queue_max = 100000;
@@ -50,7 +50,7 @@ static int teardown(void **state)
     int rc;
     ingest_free(fx->ing);
     osap_store_close(fx->st);
-    rc = store_fixture_rmdir(fx->dir);
+    rc = test_rmtree(fx->dir);
     free(fx);
     return rc;
 }

@@ -23,7 +23,7 @@ static int setup(void **state)
 {
     struct osap_store *st = NULL;
     (void)state;
-    if (store_fixture_dir(dir, sizeof(dir), "storecc")) return -1;
+    if (test_scratch_dir(dir, sizeof(dir), "storecc")) return -1;
     store_fixture_config(&cfg, 5000);
     /* Create the database before any thread or process uses it. */
     if (osap_store_open(&cfg, dir, &st) != OSAP_OK) return -1;
@@ -34,7 +34,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    return store_fixture_rmdir(dir);
+    return test_rmtree(dir);
 }
 
 static struct osap_device make_device(const char *serial)
