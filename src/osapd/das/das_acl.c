@@ -158,25 +158,6 @@ osap_err das_acl_anonymous_new(const struct osap_strlist *deny, struct das_acl *
     return OSAP_OK;
 }
 
-osap_err das_acl_copy(const struct das_acl *acl, struct das_acl **out)
-{
-    struct das_acl *copy = acl_alloc(acl->n, acl->anonymous);
-
-    if (!copy) return OSAP_ENOMEM;
-    for (uint32_t i = 0; i < acl->n; i++) {
-        copy->rules[i] = acl->rules[i];
-        copy->rules[i].pattern = osap_malloc(acl->rules[i].len + 1u);
-        if (!copy->rules[i].pattern) {
-            das_acl_free(copy);
-            return OSAP_ENOMEM;
-        }
-        memcpy(copy->rules[i].pattern, acl->rules[i].pattern, acl->rules[i].len + 1u);
-        copy->n++;
-    }
-    *out = copy;
-    return OSAP_OK;
-}
-
 void das_acl_free(struct das_acl *acl)
 {
     if (!acl) return;

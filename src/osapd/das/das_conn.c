@@ -95,7 +95,7 @@ void das_conn_release(struct das_conn *c)
     osap_free(c->pkt);
     osap_free(c->client_id);
     osap_free(c->username);
-    if (!c->is_device) das_acl_free(c->acl);
+    if (!c->is_device && c->acl != c->w->das->set.anon_acl) das_acl_free(c->acl);
     das_msg_unref(c->will);
     osap_free(c);
 }

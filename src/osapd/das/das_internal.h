@@ -449,10 +449,9 @@ osap_err das_acl_load(struct osap_store *st, const char *username, const char *c
                       struct das_acl **out);
 /** The anonymous clients' rules: one deny rule per filter of @p deny (every item
  *  must be a valid topic filter: OSAP_ECONFIG, logged, otherwise). An empty list
- *  gives *out = NULL (no rules: the anonymous defaults). */
+ *  gives *out = NULL (no rules: the anonymous defaults). The DAS keeps one, shared
+ *  read-only by every anonymous connection (das_conn_release does not free it). */
 osap_err das_acl_anonymous_new(const struct osap_strlist *deny, struct das_acl **out);
-/** A copy of @p acl (each connection owns its rules). */
-osap_err das_acl_copy(const struct das_acl *acl, struct das_acl **out);
 void das_acl_free(struct das_acl *acl);
 /** May a client publish to @p topic? (NULL acl = anonymous: anything but $ topics;
  *  a deny rule that matches the topic refuses it) */

@@ -232,11 +232,9 @@ osap_err das_handle_connect(struct das_conn *c, const struct osap_mqtt_header *h
             das_send_connack(c, false, OSAP_CONNACK_NOT_AUTHORIZED);
             return OSAP_EPERM;
         }
-        /* the anonymous rules ([das] anonymous_deny), one copy per connection */
-        if (das->set.anon_acl) {
-            err = das_acl_copy(das->set.anon_acl, &c->acl);
-            if (err) return err;
-        }
+        /* the anonymous rules ([das] anonymous_deny): one read-only list, shared by
+         * every anonymous connection, that outlives them all */
+        c->acl = das->set.anon_acl;
         return das_connect_finish(c, OSAP_CONNACK_ACCEPTED);
     }
     return das_auth_start(c, cp);
